@@ -1,0 +1,104 @@
+package builtins
+
+import (
+	"sort"
+
+	"github.com/nixl-project/nixl/eval"
+	"github.com/nixl-project/nixl/lang"
+)
+
+// Func is the Go implementation of a builtin. Arguments arrive unforced.
+type Func func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
+
+// builtin is one row of the table.
+type builtin struct {
+	name   string
+	params []string // parameter names; len(params) is the arity
+	doc    string
+	fn     Func
+	// global: also bound as a plain variable (map, toString, …), not
+	// only as builtins.NAME and __NAME.
+	global bool
+	// constant, for entries that are values (true, storeDir…), computed
+	// from the configuration.
+	constant func(c *Config) eval.Value
+}
+
+// table is every builtin, grouped by theme in the files of this package.
+func table() []builtin {
+	var all []builtin
+	for _, group := range [][]builtin{
+		coreBuiltins,
+		typeBuiltins,
+		arithBuiltins,
+		listBuiltins,
+		attrBuiltins,
+		stringBuiltins,
+		fileBuiltins,
+		derivationBuiltins,
+		contextBuiltins,
+		serialBuiltins,
+		hashBuiltins,
+		fetchBuiltins,
+	} {
+		all = append(all, group...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].name < all[j].name })
+	return all
+}
+
+// Doc is the documentation of one builtin, for :doc and editor hover.
+type Doc struct {
+	Name   string
+	Params []string
+	Doc    string
+}
+
+// Docs lists the documentation of every builtin.
+func Docs() []Doc {
+	var out []Doc
+	for _, b := range table() {
+		out = append(out, Doc{Name: b.name, Params: b.params, Doc: b.doc})
+	}
+	return out
+}
+
+// Builtins returns the builtins set for an evaluator with configuration c.
+func Builtins(c *Config) []eval.Builtin {
+	var out []eval.Builtin
+	for _, b := range table() {
+		var v eval.Value
+		if b.constant != nil {
+			v = b.constant(c)
+		} else {
+			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn})
+		}
+		out = append(out, eval.Builtin{Name: b.name, Value: v, Global: b.global})
+	}
+	return out
+}
+
+// Names lists the names the global scope binds, for parsing without an
+// evaluator (nixl parse).
+func Names() []string {
+	var names []string
+	for _, b := range table() {
+		if b.global {
+			names = append(names, b.name)
+		} else {
+			names = append(names, "__"+b.name)
+		}
+	}
+	return append(names, "builtins")
+}
+
+// nth names an argument position the way Nix's messages do.
+func nth(i int) string {
+	return [...]string{"first", "second", "third", "fourth", "fifth"}[i]
+}
+
+// argCtx is the trace frame for a bad argument: "while evaluating the
+// first argument passed to builtins.length".
+func argCtx(i int, name string) string {
+	return "while evaluating the " + nth(i) + " argument passed to builtins." + name
+}

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/nixl-project/nixl/builtins"
+	"github.com/nixl-project/nixl/eval"
+	"github.com/nixl-project/nixl/lang"
+)
+
+func init() {
+	register(&command{name: "eval", summary: "evaluate an expression and print its value", run: func(c *cli, args []string) int {
+		return c.instantiate("eval", append([]string{"--eval"}, args...))
+	}})
+	register(&command{name: "instantiate", summary: "write the .drv files of derivations (or --eval, --parse)", run: func(c *cli, args []string) int {
+		return c.instantiate("instantiate", args)
+	}})
+}
+
+type instantiateFlags struct {
+	evalFlags
+	evalOnly   bool
+	parseOnly  bool
+	strict     bool
+	json       bool
+	xml        bool
+	noLocation bool
+	raw        bool
+}
+
+func (c *cli) instantiate(name string, args []string) int {
+	var f instantiateFlags
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	f.register(fs)
+	fs.BoolVar(&f.evalOnly, "eval", false, "evaluate and print the value instead of writing derivations")
+	fs.BoolVar(&f.parseOnly, "parse", false, "print the parsed expression (desugared, as nix-instantiate --parse)")
+	fs.BoolVar(&f.strict, "strict", false, "evaluate the whole value, not just its top")
+	fs.BoolVar(&f.json, "json", false, "print the value as JSON")
+	fs.BoolVar(&f.xml, "xml", false, "print the value as XML")
+	fs.BoolVar(&f.noLocation, "no-location", false, "omit source locations from --xml output")
+	fs.BoolVar(&f.raw, "raw", false, "print a string value without quotes")
+	fs.Bool("read-write-mode", false, "accepted for compatibility")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: nixl %s [FLAGS] [FILE | -E EXPR | -]\n\nFlags:\n%s", name, fs.FlagUsages())
+	}
+	args, err := f.takeAutoArgs(args)
+	if err != nil {
+		return c.errorf("%v", err)
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return 0
+		}
+		return 1
+	}
+	f.exprSet = fs.Changed("expr")
+	if f.parseOnly {
+		return c.parse(&f.evalFlags, fs.Args())
+	}
+	e, err := c.newEvaluator(&f.evalFlags)
+	if err != nil {
+		return c.errorf("%v", err)
+	}
+	if code := c.runEval(e, &f, fs.Args()); code != 0 {
+		return code
+	}
+	return 0
+}
+
+// runEval evaluates and prints, reporting errors Nix-style.
+func (c *cli) runEval(e *eval.Eval, f *instantiateFlags, args []string) int {
+	fail := func(err error) int {
+		fmt.Fprint(c.stderr, e.Render(err))
+		return 1
+	}
+	root, err := c.loadRoot(e, &f.evalFlags, args)
+	if err != nil {
+		return fail(err)
+	}
+	autoArgs, err := autoArgsValue(e, f.autoArgs)
+	if err != nil {
+		return fail(err)
+	}
+	paths := f.attrPaths
+	if len(paths) == 0 {
+		paths = []string{""}
+	}
+	for _, p := range paths {
+		v, err := findAlongAttrPath(e, p, autoArgs, root)
+		if err != nil {
+			return fail(err)
+		}
+		if !f.evalOnly {
+			return c.errorf("instantiating derivations is not available yet; use --eval")
+		}
+		if len(autoArgs) > 0 {
+			if v, err = autoCall(e, autoArgs, v); err != nil {
+				return fail(err)
+			}
+		}
+		out, err := formatResult(e, v, f)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintln(c.stdout, out)
+	}
+	return 0
+}
+
+func formatResult(e *eval.Eval, v eval.Value, f *instantiateFlags) (string, error) {
+	switch {
+	case f.json:
+		return builtins.ToJSON(e, v, f.strict)
+	case f.xml:
+		return builtins.ToXML(e, v, f.strict, !f.noLocation)
+	}
+	if f.strict {
+		if err := e.ForceDeep(&v, lang.NoPos); err != nil {
+			return "", err
+		}
+	} else if err := e.Force(&v); err != nil {
+		return "", err
+	}
+	if f.raw && v.Kind() == eval.KindString {
+		return v.Str(), nil
+	}
+	return e.PrintValue(v, eval.PrintOptions{Ambiguous: true, TrackRepeated: true})
+}
+
+// autoCall calls a function taking a set with the --arg values, as
+// nix-instantiate does with the value it prints or builds.
+func autoCall(e *eval.Eval, args eval.Attrs, fn eval.Value) (eval.Value, error) {
+	if err := e.Force(&fn); err != nil {
+		return eval.Value{}, err
+	}
+	if fn.Kind() == eval.KindAttrs {
+		if f := fn.AttrsValue().Get(eval.Intern("__functor")); f != nil {
+			r, err := e.CallFunction(f.Value, []eval.Value{fn}, lang.NoPos)
+			if err != nil {
+				return eval.Value{}, err
+			}
+			return autoCall(e, args, r)
+		}
+	}
+	if fn.Kind() != eval.KindLambda {
+		return fn, nil
+	}
+	names, hasDefault, ok := fn.Closure().Formals()
+	if !ok {
+		return fn, nil
+	}
+	b := eval.NewAttrsBuilder(len(names))
+	if fn.Closure().Node().Ellipsis {
+		for _, a := range args {
+			b.Add(a.Name, a.Value)
+		}
+	} else {
+		for i, n := range names {
+			if a := args.Get(eval.Intern(n)); a != nil {
+				b.Add(a.Name, a.Value)
+			} else if !hasDefault[i] {
+				formal := fn.Closure().Node().Formals[i]
+				return eval.Value{}, eval.Errorf(eval.ErrMissingArgument, formal.Pos, "%s", strings.Join([]string{
+					"cannot evaluate a function that has an argument without a value ('" + n + "')",
+					"Nix attempted to evaluate a function as a top level expression; in",
+					"this case it must have its arguments supplied either by default",
+					"values, or passed explicitly with '--arg' or '--argstr'. See",
+					"https://nix.dev/manual/nix/stable/language/syntax.html#functions.",
+				}, "\n"))
+			}
+		}
+	}
+	return e.CallFunction(fn, []eval.Value{b.Value()}, lang.NoPos)
+}
+
+// findAlongAttrPath selects a.b.0.c from v, auto-calling functions on the
+// way as nix-instantiate does.
+func findAlongAttrPath(e *eval.Eval, path string, autoArgs eval.Attrs, v eval.Value) (eval.Value, error) {
+	if path == "" {
+		return v, nil
+	}
+	for _, elem := range splitAttrPath(path) {
+		var err error
+		if v, err = autoCall(e, autoArgs, v); err != nil {
+			return eval.Value{}, err
+		}
+		if err := e.Force(&v); err != nil {
+			return eval.Value{}, err
+		}
+		if n, err := strconv.Atoi(elem); err == nil && n >= 0 {
+			if v.Kind() != eval.KindList {
+				return eval.Value{}, eval.Errorf(eval.ErrType, lang.NoPos, "the expression selected by the selection path '%s' should be a list but is %s: %s", path, v.ShowType(), e.ShowValueShort(v))
+			}
+			if n >= v.Len() {
+				return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "list index %d in selection path '%s' is out of range", n, path)
+			}
+			v = v.ListValue()[n]
+			continue
+		}
+		if v.Kind() != eval.KindAttrs {
+			return eval.Value{}, eval.Errorf(eval.ErrType, lang.NoPos, "the expression selected by the selection path '%s' should be a set but is %s: %s", path, v.ShowType(), e.ShowValueShort(v))
+		}
+		a := v.AttrsValue().Get(eval.Intern(elem))
+		if a == nil {
+			var names []string
+			for _, x := range v.AttrsValue() {
+				names = append(names, x.Name.String())
+			}
+			err := eval.Errorf(eval.ErrEval, lang.NoPos, "attribute '%s' in selection path '%s' not found", elem, path)
+			err.Hint = eval.Suggest(names, elem)
+			return eval.Value{}, err
+		}
+		v = a.Value
+	}
+	return v, nil
+}
+
+// splitAttrPath splits a.b."c.d" into its elements.
+func splitAttrPath(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '"':
+			quoted = !quoted
+		case ch == '.' && !quoted:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(ch)
+		}
+	}
+	return append(out, cur.String())
+}
+
+func readAll(r io.Reader) (string, error) {
+	b, err := io.ReadAll(r)
+	return string(b), err
+}
+
+// parse implements nixl parse and instantiate --parse.
+func (c *cli) parse(f *evalFlags, args []string) int {
+	var name, src, base string
+	cwd, _ := os.Getwd()
+	switch {
+	case f.exprSet:
+		name, src, base = "«string»", f.expr, cwd
+	case len(args) == 0 || args[0] == "-":
+		s, err := readAll(c.stdin)
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		name, src, base = "«stdin»", s, cwd
+	default:
+		b, err := os.ReadFile(args[0])
+		if err != nil {
+			return c.errorf("%s", describeFileError(args[0], err))
+		}
+		abs, _ := filepath.Abs(args[0])
+		name, src, base = abs, string(b), filepath.Dir(abs)
+	}
+	fset := lang.NewFileSet()
+	x, _, err := lang.Parse(fset, name, src, lang.Config{BaseDir: base, Home: os.Getenv("HOME"), PipeOperators: f.featureSet()["pipe-operators"]})
+	if err == nil {
+		if errs := lang.Resolve(fset, x, lang.NewStaticEnv(nil, builtins.Names()), false); len(errs) > 0 {
+			err = errs
+		}
+	}
+	if err != nil {
+		for _, e := range err.(lang.ErrorList) {
+			fmt.Fprint(c.stderr, e.Format(fset))
+			break
+		}
+		return 1
+	}
+	fmt.Fprintln(c.stdout, lang.Show(x))
+	return 0
+}
+
+func describeFileError(path string, err error) string {
+	if os.IsNotExist(err) {
+		return fmt.Sprintf("path '%s' does not exist", path)
+	}
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Sprintf("cannot read '%s': %v", path, pe.Err)
+	}
+	return err.Error()
+}
+
+func init() {
+	register(&command{name: "parse", summary: "print the parsed form of a file, like nix-instantiate --parse", run: func(c *cli, args []string) int {
+		var f evalFlags
+		fs := pflag.NewFlagSet("parse", pflag.ContinueOnError)
+		fs.SetOutput(c.stderr)
+		f.register(fs)
+		fs.Usage = func() {
+			fmt.Fprintf(c.stderr, "Usage: nixl parse [FLAGS] [FILE | -E EXPR | -]\n\nFlags:\n%s", fs.FlagUsages())
+		}
+		if err := fs.Parse(args); err != nil {
+			if err == pflag.ErrHelp {
+				return 0
+			}
+			return 1
+		}
+		f.exprSet = fs.Changed("expr")
+		return c.parse(&f, fs.Args())
+	}})
+}

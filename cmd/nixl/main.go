@@ -1,0 +1,96 @@
+// Command nixl is the command-line interface of nixl: evaluate Nix
+// expressions, instantiate and build derivations, manage the store, make
+// images, explore in a REPL, and check files for editors.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(c *cli, args []string) int
+}
+
+// cli carries the process's standard streams, so commands can run in
+// tests without a subprocess.
+type cli struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (c *cli) errorf(format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "error: "+format+"\n", args...)
+	return 1
+}
+
+var commands []*command
+
+func register(cmd *command) { commands = append(commands, cmd) }
+
+func main() {
+	// Evaluation recurses deeply (a 1,000,000-deep recursion must work),
+	// and the collector can work less often: values live long.
+	debug.SetMaxStack(8 << 30)
+	debug.SetGCPercent(400)
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	os.Exit(c.main(os.Args[1:]))
+}
+
+func (c *cli) main(args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(c.stderr, "error: internal error (please report it): %v\n", r)
+			if os.Getenv("NIXL_DEBUG") != "" {
+				fmt.Fprintf(c.stderr, "%s\n", debug.Stack())
+			}
+			code = 1
+		}
+	}()
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" && len(args) == 1 {
+		c.usage(c.stdout)
+		return 0
+	}
+	if args[0] == "--version" {
+		fmt.Fprintln(c.stdout, "nixl "+version)
+		return 0
+	}
+	for _, cmd := range commands {
+		if cmd.name == args[0] {
+			return cmd.run(c, args[1:])
+		}
+	}
+	fmt.Fprintf(c.stderr, "error: unknown command '%s'\n", args[0])
+	c.usage(c.stderr)
+	return 1
+}
+
+const version = "0.1.0"
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprint(w, `nixl: the Nix language, derivations, store and images in one binary
+
+Usage: nixl COMMAND [FLAGS] [ARGS]
+
+Commands:
+`)
+	sorted := append([]*command(nil), commands...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, cmd := range sorted {
+		fmt.Fprintf(w, "  %-12s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprint(w, `
+Run 'nixl COMMAND --help' for the flags of a command.
+`)
+}
+
+// joinLines is used by help texts.
+func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }

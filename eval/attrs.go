@@ -1,0 +1,124 @@
+package eval
+
+import (
+	"sort"
+
+	"github.com/nixl-project/nixl/lang"
+)
+
+// Attr is one attribute of a set.
+type Attr struct {
+	Name  Sym
+	pos   int32 // lang.Pos of the definition, compactly
+	Value Value
+}
+
+// Pos is where the attribute was defined (lang.NoPos if unknown).
+func (a *Attr) Pos() lang.Pos { return lang.Pos(a.pos) }
+
+// NewAttr makes an attribute.
+func NewAttr(name Sym, v Value, pos lang.Pos) Attr {
+	return Attr{Name: name, Value: v, pos: int32(pos)}
+}
+
+// Attrs is the body of an attribute set: attributes sorted by Sym, names
+// unique.
+type Attrs []Attr
+
+// Get returns the attribute called name, or nil.
+func (a Attrs) Get(name Sym) *Attr {
+	if len(a) <= 8 {
+		for i := range a {
+			if a[i].Name == name {
+				return &a[i]
+			}
+		}
+		return nil
+	}
+	lo, hi := 0, len(a)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].Name < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(a) && a[lo].Name == name {
+		return &a[lo]
+	}
+	return nil
+}
+
+// SortAttrs sorts attributes by symbol and drops later duplicates (the
+// first definition of a name wins, as in listToAttrs).
+func SortAttrs(a Attrs) Attrs {
+	if len(a) < 2 {
+		return a
+	}
+	sorted := true
+	for i := 1; i < len(a); i++ {
+		if a[i-1].Name >= a[i].Name {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return a
+	}
+	sort.SliceStable(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+	out := a[:1]
+	for _, x := range a[1:] {
+		if x.Name != out[len(out)-1].Name {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Names returns the names of the attributes in lexicographic order, the
+// order Nix shows them in.
+func (a Attrs) Lexicographic() []*Attr {
+	out := make([]*Attr, len(a))
+	names := make([]string, len(a))
+	for i := range a {
+		out[i] = &a[i]
+	}
+	symtab.RLock()
+	for i := range a {
+		names[i] = symtab.names[a[i].Name]
+	}
+	symtab.RUnlock()
+	idx := make([]int, len(a))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return names[idx[i]] < names[idx[j]] })
+	sorted := make([]*Attr, len(a))
+	for i, k := range idx {
+		sorted[i] = out[k]
+	}
+	return sorted
+}
+
+// AttrsBuilder collects attributes and makes a set.
+type AttrsBuilder struct {
+	attrs Attrs
+}
+
+// NewAttrsBuilder returns a builder with room for n attributes.
+func NewAttrsBuilder(n int) *AttrsBuilder { return &AttrsBuilder{attrs: make(Attrs, 0, n)} }
+
+// Add adds an attribute; for a repeated name the first one wins.
+func (b *AttrsBuilder) Add(name Sym, v Value) { b.attrs = append(b.attrs, Attr{Name: name, Value: v}) }
+
+// AddPos adds an attribute with its definition position.
+func (b *AttrsBuilder) AddPos(name Sym, v Value, pos lang.Pos) {
+	b.attrs = append(b.attrs, Attr{Name: name, Value: v, pos: int32(pos)})
+}
+
+// AddString adds an attribute by name.
+func (b *AttrsBuilder) AddString(name string, v Value) { b.Add(Intern(name), v) }
+
+// Value makes the set.
+func (b *AttrsBuilder) Value() Value { return AttrsValue(SortAttrs(b.attrs)) }

@@ -1,0 +1,492 @@
+package eval
+
+import (
+	"github.com/nixl-project/nixl/lang"
+)
+
+// code is a compiled expression: the syntax tree turned into nodes that
+// know their variables' slots and their constants' values. eval returns
+// the value in weak head normal form.
+type code interface {
+	eval(e *Eval, env *Env) (Value, error)
+	pos() lang.Pos
+}
+
+// thunker is implemented by code that can produce its value lazily
+// without allocating a thunk: constants, variables, functions.
+type thunker interface {
+	thunk(e *Eval, env *Env) Value
+}
+
+// mkThunk returns the lazy value of c in env.
+func mkThunk(c code, e *Eval, env *Env) Value {
+	if t, ok := c.(thunker); ok {
+		return t.thunk(e, env)
+	}
+	return thunkValue(&Thunk{code: c, env: env})
+}
+
+// constCode is a literal.
+type constCode struct {
+	v Value
+	p lang.Pos
+}
+
+func (c *constCode) eval(*Eval, *Env) (Value, error) { return c.v, nil }
+func (c *constCode) pos() lang.Pos                    { return c.p }
+func (c *constCode) thunk(*Eval, *Env) Value          { return c.v }
+
+// varCode reads a variable bound in an enclosing scope.
+type varCode struct {
+	up, idx int
+	p       lang.Pos
+}
+
+func (c *varCode) slot(env *Env) *Value {
+	for i := c.up; i > 0; i-- {
+		env = env.up
+	}
+	return &env.vals[c.idx]
+}
+
+func (c *varCode) eval(e *Eval, env *Env) (Value, error) {
+	v := c.slot(env)
+	if v.k == KindThunk {
+		if err := e.ForceAt(v, c.p); err != nil {
+			return Value{}, err
+		}
+	}
+	return *v, nil
+}
+
+func (c *varCode) pos() lang.Pos { return c.p }
+
+func (c *varCode) thunk(e *Eval, env *Env) Value {
+	if v := c.slot(env); v.k != KindInvalid {
+		return *v
+	}
+	// The slot is not filled yet (a let binding referring to a later
+	// one): defer the lookup.
+	return thunkValue(&Thunk{code: c, env: env})
+}
+
+// globalCode reads a global (builtins and friends) directly.
+type globalCode struct {
+	idx int
+	p   lang.Pos
+}
+
+func (c *globalCode) eval(e *Eval, env *Env) (Value, error) {
+	v := &e.globals[c.idx]
+	if v.k == KindThunk {
+		if err := e.ForceAt(v, c.p); err != nil {
+			return Value{}, err
+		}
+	}
+	return *v, nil
+}
+
+func (c *globalCode) pos() lang.Pos                 { return c.p }
+func (c *globalCode) thunk(e *Eval, env *Env) Value { return e.globals[c.idx] }
+
+// withVarCode looks a variable up in the attribute sets of the enclosing
+// `with`s, innermost first.
+type withVarCode struct {
+	name Sym
+	up   int // scopes up to the innermost with
+	with *withCode
+	p    lang.Pos
+}
+
+func (c *withVarCode) pos() lang.Pos { return c.p }
+
+func (c *withVarCode) lookup(e *Eval, env *Env) (*Value, error) {
+	for i := c.up; i > 0; i-- {
+		env = env.up
+	}
+	w := c.with
+	for {
+		attrs := &env.vals[0]
+		if attrs.k != KindAttrs {
+			if err := e.ForceAt(attrs, w.p); err != nil {
+				return nil, err
+			}
+			if attrs.k != KindAttrs {
+				err := TypeErrorf(w.attrs.pos(), "expected a set but found %s: %s", attrs.ShowType(), e.ShowValueShort(*attrs))
+				return nil, addTrace(err, w.p, "while evaluating the first subexpression of a with expression")
+			}
+		}
+		if a := attrs.AttrsValue().Get(c.name); a != nil {
+			return &a.Value, nil
+		}
+		if w.parent == nil {
+			return nil, Errorf(ErrUndefinedVar, c.p, "undefined variable '%s'", c.name)
+		}
+		for i := w.prevWith; i > 0; i-- {
+			env = env.up
+		}
+		w = w.parent
+	}
+}
+
+func (c *withVarCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := c.lookup(e, env)
+	if err != nil {
+		return Value{}, err
+	}
+	if v.k == KindThunk {
+		if err := e.ForceAt(v, c.p); err != nil {
+			return Value{}, err
+		}
+	}
+	return *v, nil
+}
+
+// withCode is with e; body. Its scope has one slot: the set, lazily.
+type withCode struct {
+	attrs    code
+	body     code
+	prevWith int
+	parent   *withCode
+	p        lang.Pos
+}
+
+func (c *withCode) pos() lang.Pos { return c.p }
+
+func (c *withCode) eval(e *Eval, env *Env) (Value, error) {
+	inner := newEnv(env, 1)
+	inner.vals[0] = mkThunk(c.attrs, e, env)
+	return c.body.eval(e, inner)
+}
+
+// ifCode is if c then a else b.
+type ifCode struct {
+	cond, then, els code
+	p               lang.Pos
+}
+
+func (c *ifCode) pos() lang.Pos { return c.p }
+
+func (c *ifCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := c.cond.eval(e, env)
+	if err != nil {
+		return Value{}, err
+	}
+	if v.k != KindBool {
+		err := TypeErrorf(c.cond.pos(), "expected a Boolean but found %s: %s", v.ShowType(), e.ShowValueShort(v))
+		return Value{}, addTrace(err, c.cond.pos(), "while evaluating a branch condition")
+	}
+	if v.n != 0 {
+		return c.then.eval(e, env)
+	}
+	return c.els.eval(e, env)
+}
+
+// assertCode is assert c; body.
+type assertCode struct {
+	cond, body code
+	text       string // the condition as Nix shows it
+	p          lang.Pos
+}
+
+func (c *assertCode) pos() lang.Pos { return c.p }
+
+func (c *assertCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := c.cond.eval(e, env)
+	if err != nil {
+		return Value{}, addTrace(err, c.p, "while evaluating the condition of the assertion '"+c.text+"'")
+	}
+	if v.k != KindBool {
+		err := TypeErrorf(c.cond.pos(), "expected a Boolean but found %s: %s", v.ShowType(), e.ShowValueShort(v))
+		return Value{}, addTrace(err, c.p, "in the condition of the assert statement")
+	}
+	if v.n == 0 {
+		// Nix explains a failed equality assertion by comparing again
+		// and reporting the first difference.
+		if eq, ok := c.cond.(*eqCode); ok && !eq.neq {
+			a, err1 := eq.x.eval(e, env)
+			b, err2 := eq.y.eval(e, env)
+			if err1 == nil && err2 == nil {
+				if _, err := e.assertEqual(a, b, c.p); err != nil {
+					return Value{}, addTrace(err, c.p, "while evaluating the condition of the assertion '"+c.text+"'")
+				}
+			}
+		}
+		return Value{}, Errorf(ErrAssertion, c.p, "assertion '%s' failed", c.text)
+	}
+	return c.body.eval(e, env)
+}
+
+// notCode is !x.
+type notCode struct {
+	x code
+	p lang.Pos
+}
+
+func (c *notCode) pos() lang.Pos { return c.p }
+
+func (c *notCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := e.evalBool(c.x, env, "in the argument of '!'")
+	if err != nil {
+		return Value{}, err
+	}
+	return Bool(!v), nil
+}
+
+// evalBool evaluates x and insists on a Boolean; what is the operator's
+// frame ("in the left operand of '&&'").
+func (e *Eval) evalBool(x code, env *Env, what string) (bool, error) {
+	v, err := x.eval(e, env)
+	if err != nil {
+		return false, addTrace(err, x.pos(), what)
+	}
+	if v.k != KindBool {
+		err := TypeErrorf(x.pos(), "expected a Boolean but found %s: %s", v.ShowType(), e.ShowValueShort(v))
+		return false, addTrace(err, x.pos(), what)
+	}
+	return v.n != 0, nil
+}
+
+// andCode, orCode and implCode are the lazy Boolean operators.
+type andCode struct {
+	x, y code
+	p    lang.Pos
+}
+
+func (c *andCode) pos() lang.Pos { return c.p }
+
+func (c *andCode) eval(e *Eval, env *Env) (Value, error) {
+	a, err := e.evalBool(c.x, env, "in the left operand of '&&'")
+	if err != nil || !a {
+		return False, err
+	}
+	b, err := e.evalBool(c.y, env, "in the right operand of '&&'")
+	return Bool(b), err
+}
+
+type orCode struct {
+	x, y code
+	p    lang.Pos
+}
+
+func (c *orCode) pos() lang.Pos { return c.p }
+
+func (c *orCode) eval(e *Eval, env *Env) (Value, error) {
+	a, err := e.evalBool(c.x, env, "in the left operand of '||'")
+	if err != nil || a {
+		return Bool(a), err
+	}
+	b, err := e.evalBool(c.y, env, "in the right operand of '||'")
+	return Bool(b), err
+}
+
+type implCode struct {
+	x, y code
+	p    lang.Pos
+}
+
+func (c *implCode) pos() lang.Pos { return c.p }
+
+func (c *implCode) eval(e *Eval, env *Env) (Value, error) {
+	a, err := e.evalBool(c.x, env, "in the left operand of '->'")
+	if err != nil || !a {
+		return True, err
+	}
+	b, err := e.evalBool(c.y, env, "in the right operand of '->'")
+	return Bool(b), err
+}
+
+// eqCode is == (or != with neq).
+type eqCode struct {
+	x, y code
+	neq  bool
+	p    lang.Pos
+}
+
+func (c *eqCode) pos() lang.Pos { return c.p }
+
+func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
+	op := "=="
+	if c.neq {
+		op = "!="
+	}
+	a, err := c.x.eval(e, env)
+	if err != nil {
+		return Value{}, addTrace(err, c.x.pos(), "in the left operand of '"+op+"'")
+	}
+	b, err := c.y.eval(e, env)
+	if err != nil {
+		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '"+op+"'")
+	}
+	eq, err := e.Equal(a, b, c.p)
+	if err != nil {
+		return Value{}, err
+	}
+	return Bool(eq != c.neq), nil
+}
+
+// lambdaCode is a function; evaluating it makes a closure.
+type lambdaCode struct {
+	node    *lang.Lambda
+	nslots  int
+	formals []formalCode
+	body    code
+}
+
+type formalCode struct {
+	name Sym
+	def  code
+}
+
+func (c *lambdaCode) pos() lang.Pos { return c.node.Start }
+
+func (c *lambdaCode) eval(e *Eval, env *Env) (Value, error) {
+	return lambdaValue(&Closure{Lambda: c, Env: env}), nil
+}
+
+func (c *lambdaCode) thunk(e *Eval, env *Env) Value {
+	return lambdaValue(&Closure{Lambda: c, Env: env})
+}
+
+// callCode is f a b ….
+type callCode struct {
+	fn   code
+	args []code
+	p    lang.Pos
+}
+
+func (c *callCode) pos() lang.Pos { return c.p }
+
+func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
+	fn, err := c.fn.eval(e, env)
+	if err != nil {
+		return Value{}, err
+	}
+	var buf [4]Value
+	args := buf[:0]
+	if len(c.args) > len(buf) {
+		args = make([]Value, 0, len(c.args))
+	}
+	for _, a := range c.args {
+		args = append(args, mkThunk(a, e, env))
+	}
+	if len(args) > len(buf) || fn.k == KindPrimOp || fn.k == KindPrimOpApp || fn.k == KindAttrs {
+		// Primops may keep their argument slice; give them their own.
+		args = append([]Value(nil), args...)
+	}
+	return e.CallFunction(fn, args, c.p)
+}
+
+// listCode is [ … ].
+type listCode struct {
+	elems []code
+	p     lang.Pos
+}
+
+func (c *listCode) pos() lang.Pos { return c.p }
+
+func (c *listCode) eval(e *Eval, env *Env) (Value, error) {
+	if len(c.elems) == 0 {
+		return List(nil), nil
+	}
+	vals := make([]Value, len(c.elems))
+	for i, x := range c.elems {
+		vals[i] = mkThunk(x, e, env)
+	}
+	return List(vals), nil
+}
+
+// letCode is let … in body.
+type letCode struct {
+	binds       []code // one per slot
+	inheritFrom []code
+	body        code
+	p           lang.Pos
+}
+
+func (c *letCode) pos() lang.Pos { return c.p }
+
+func (c *letCode) eval(e *Eval, env *Env) (Value, error) {
+	inner := newEnv(env, len(c.binds))
+	fromEnv := inner
+	if len(c.inheritFrom) > 0 {
+		fromEnv = newEnv(inner, len(c.inheritFrom))
+		for i, f := range c.inheritFrom {
+			fromEnv.vals[i] = mkThunk(f, e, inner)
+		}
+	}
+	for i, b := range c.binds {
+		if b == nil {
+			continue
+		}
+		switch b.(type) {
+		case *inheritedCode:
+			inner.vals[i] = mkThunk(b.(*inheritedCode).value, e, env)
+		case *inheritFromSelect:
+			inner.vals[i] = mkThunk(b, e, fromEnv)
+		default:
+			inner.vals[i] = mkThunk(b, e, inner)
+		}
+	}
+	return c.body.eval(e, inner)
+}
+
+// inheritedCode marks `inherit x;`: the value is looked up in the scope
+// around the set.
+type inheritedCode struct {
+	value code
+}
+
+func (c *inheritedCode) pos() lang.Pos                        { return c.value.pos() }
+func (c *inheritedCode) eval(e *Eval, env *Env) (Value, error) { return c.value.eval(e, env) }
+
+// inheritFromSelect is the value of `inherit (src) x;`: src.x, where src
+// is evaluated once per set and kept in an extra scope.
+type inheritFromSelect struct {
+	idx  int
+	name Sym
+	p    lang.Pos
+}
+
+func (c *inheritFromSelect) pos() lang.Pos { return c.p }
+
+func (c *inheritFromSelect) eval(e *Eval, env *Env) (Value, error) {
+	src := &env.vals[c.idx]
+	if err := e.ForceAt(src, c.p); err != nil {
+		return Value{}, err
+	}
+	if src.k != KindAttrs {
+		err := TypeErrorf(c.p, "expected a set but found %s: %s", src.ShowType(), e.ShowValueShort(*src))
+		return Value{}, addTrace(err, c.p, "while selecting an attribute")
+	}
+	a := src.AttrsValue().Get(c.name)
+	if a == nil {
+		return Value{}, e.missingAttr(*src, c.name, c.p)
+	}
+	v := &a.Value
+	if err := e.ForceAt(v, c.p); err != nil {
+		return Value{}, err
+	}
+	return *v, nil
+}
+
+func (e *Eval) missingAttr(set Value, name Sym, pos lang.Pos) error {
+	err := Errorf(ErrEval, pos, "attribute '%s' missing", name)
+	var names []string
+	for _, a := range set.AttrsValue() {
+		names = append(names, a.Name.String())
+	}
+	err.Hint = Suggest(names, name.String())
+	return err
+}
+
+// curPosCode is __curPos.
+type curPosCode struct {
+	p lang.Pos
+}
+
+func (c *curPosCode) pos() lang.Pos { return c.p }
+
+func (c *curPosCode) eval(e *Eval, env *Env) (Value, error) {
+	return e.PosValue(c.p), nil
+}

@@ -1,0 +1,351 @@
+package eval
+
+import (
+	"math"
+	"strings"
+
+	"github.com/nixl-project/nixl/lang"
+)
+
+// concatCode is a + b + … and string interpolation ("a${b}c", ./a/${b}):
+// Nix's ExprConcatStrings. With forceString (interpolation) every part is
+// coerced to a string; otherwise the first operand's type decides between
+// integer or float addition, path concatenation and string concatenation.
+type concatCode struct {
+	parts       []code
+	partPos     []lang.Pos
+	forceString bool
+	p           lang.Pos
+}
+
+func (c *concatCode) pos() lang.Pos { return c.p }
+
+func (c *concatCode) eval(e *Eval, env *Env) (Value, error) {
+	// The common case a + b with two numbers: no allocation.
+	if !c.forceString && len(c.parts) == 2 {
+		a, err := c.parts[0].eval(e, env)
+		if err != nil {
+			return Value{}, addTrace(err, c.partPos[0], "in an operand of '+'")
+		}
+		if a.k == KindInt || a.k == KindFloat {
+			b, err := c.parts[1].eval(e, env)
+			if err != nil {
+				return Value{}, addTrace(err, c.partPos[1], "in an operand of '+'")
+			}
+			return e.add(a, b, c.partPos[1])
+		}
+		return c.concat(e, env, a)
+	}
+	return c.concat(e, env, Value{})
+}
+
+// add adds two numbers (a is an int or a float).
+func (e *Eval) add(a, b Value, pos lang.Pos) (Value, error) {
+	if a.k == KindInt {
+		switch b.k {
+		case KindInt:
+			x, y := a.IntValue(), b.IntValue()
+			r := x + y
+			if (r > x) != (y > 0) {
+				return Value{}, Errorf(ErrEval, pos, "integer overflow in adding %d + %d", x, y)
+			}
+			return Int(r), nil
+		case KindFloat:
+			return Float(float64(a.IntValue()) + b.FloatValue()), nil
+		}
+		return Value{}, Errorf(ErrEval, pos, "cannot add %s to an integer", b.ShowType())
+	}
+	switch b.k {
+	case KindInt:
+		return Float(a.FloatValue() + float64(b.IntValue())), nil
+	case KindFloat:
+		return Float(a.FloatValue() + b.FloatValue()), nil
+	}
+	return Value{}, Errorf(ErrEval, pos, "cannot add %s to a float", b.ShowType())
+}
+
+func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
+	var sb strings.Builder
+	var ctx ContextBuilder
+	firstKind := KindString
+	var num Value
+	for i, part := range c.parts {
+		var v Value
+		if i == 0 && first.k != KindInvalid {
+			v = first
+		} else {
+			var err error
+			v, err = part.eval(e, env)
+			if err != nil {
+				if !c.forceString {
+					err = addTrace(err, c.partPos[i], "in an operand of '+'")
+				}
+				return Value{}, err
+			}
+		}
+		if i == 0 && !c.forceString {
+			firstKind = v.k
+			if v.k == KindInt || v.k == KindFloat {
+				num = v
+				continue
+			}
+		}
+		switch firstKind {
+		case KindInt, KindFloat:
+			r, err := e.add(num, v, c.partPos[i])
+			if err != nil {
+				return Value{}, err
+			}
+			num = r
+			continue
+		}
+		s, sctx, err := e.CoerceToString(v, c.partPos[i], CoerceOptions{
+			CopyToStore:   firstKind == KindString,
+			CanonicalPath: i != 0 || c.forceString,
+		}, "while evaluating a path segment")
+		if err != nil {
+			return Value{}, err
+		}
+		sb.WriteString(s)
+		ctx.Add(sctx)
+	}
+	switch firstKind {
+	case KindInt, KindFloat:
+		return num, nil
+	case KindPath:
+		if len(ctx.elems) > 0 {
+			return Value{}, Errorf(ErrEval, c.p, "a string that refers to a store path cannot be appended to a path")
+		}
+		return Path(CanonPath(sb.String())), nil
+	}
+	return StringWithContext(sb.String(), ctx.Context()), nil
+}
+
+// CanonPath normalises an absolute path: no ".", "..", repeated or
+// trailing slashes.
+func CanonPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	parts := strings.Split(p, "/")
+	stack := make([]string, 0, len(parts))
+	for _, s := range parts {
+		switch s {
+		case "", ".":
+		case "..":
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		default:
+			stack = append(stack, s)
+		}
+	}
+	if len(stack) == 0 {
+		return "/"
+	}
+	for _, s := range stack {
+		b.WriteByte('/')
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// concatListsCode is a ++ b.
+type concatListsCode struct {
+	x, y code
+	p    lang.Pos
+}
+
+func (c *concatListsCode) pos() lang.Pos { return c.p }
+
+func (c *concatListsCode) eval(e *Eval, env *Env) (Value, error) {
+	a, err := c.x.eval(e, env)
+	if err != nil {
+		return Value{}, addTrace(err, c.x.pos(), "in the left operand of '++'")
+	}
+	if a.k != KindList {
+		err := TypeErrorf(c.x.pos(), "expected a list but found %s: %s", a.ShowType(), e.ShowValueShort(a))
+		return Value{}, addTrace(err, c.p, "while evaluating one of the elements to concatenate")
+	}
+	b, err := c.y.eval(e, env)
+	if err != nil {
+		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '++'")
+	}
+	if b.k != KindList {
+		err := TypeErrorf(c.y.pos(), "expected a list but found %s: %s", b.ShowType(), e.ShowValueShort(b))
+		return Value{}, addTrace(err, c.p, "while evaluating one of the elements to concatenate")
+	}
+	if a.n == 0 {
+		return b, nil
+	}
+	if b.n == 0 {
+		return a, nil
+	}
+	out := make([]Value, 0, a.n+b.n)
+	out = append(append(out, a.ListValue()...), b.ListValue()...)
+	return List(out), nil
+}
+
+// arithCode is a built-in arithmetic or comparison operator whose
+// function (__sub, __mul, __div, __lessThan) has not been redefined: it is
+// computed inline, with the frames Nix shows for the builtin call.
+type arithCode struct {
+	op   lang.TokenKind
+	x, y code
+	p    lang.Pos
+}
+
+func (c *arithCode) pos() lang.Pos { return c.p }
+
+func (c *arithCode) eval(e *Eval, env *Env) (Value, error) {
+	x, y := c.x, c.y
+	if c.op == lang.GT || c.op == lang.LEQ {
+		x, y = y, x
+	}
+	a, err := x.eval(e, env)
+	if err == nil {
+		var b Value
+		b, err = y.eval(e, env)
+		if err == nil {
+			var r Value
+			r, err = c.apply(e, a, b)
+			if err == nil {
+				return r, nil
+			}
+		}
+	}
+	name := arithBuiltin(c.op)
+	err = addTrace(err, c.p, "while calling the '"+name+"' builtin")
+	if c.op == lang.LEQ || c.op == lang.GEQ {
+		err = addTrace(err, c.p, "in the argument of '!'")
+	}
+	return Value{}, err
+}
+
+func arithBuiltin(op lang.TokenKind) string {
+	switch op {
+	case lang.MINUS:
+		return "sub"
+	case lang.STAR:
+		return "mul"
+	case lang.SLASH:
+		return "div"
+	}
+	return "lessThan"
+}
+
+func (c *arithCode) apply(e *Eval, a, b Value) (Value, error) {
+	switch c.op {
+	case lang.MINUS:
+		return e.Arith('-', a, b)
+	case lang.STAR:
+		return e.Arith('*', a, b)
+	case lang.SLASH:
+		return e.Arith('/', a, b)
+	}
+	less, err := e.LessThan(a, b, lang.NoPos)
+	if err != nil {
+		return Value{}, err
+	}
+	if c.op == lang.LEQ || c.op == lang.GEQ {
+		less = !less
+	}
+	return Bool(less), nil
+}
+
+// negCode is -x with the builtin __sub.
+type negCode struct {
+	x code
+	p lang.Pos
+}
+
+func (c *negCode) pos() lang.Pos { return c.p }
+
+func (c *negCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := c.x.eval(e, env)
+	if err == nil {
+		v, err = e.Arith('-', Int(0), v)
+		if err == nil {
+			return v, nil
+		}
+	}
+	return Value{}, addTrace(err, c.p, "while calling the 'sub' builtin")
+}
+
+// Arith applies + - * / to two numbers, with Nix's errors; the operands
+// are forced.
+func (e *Eval) Arith(op byte, a, b Value) (Value, error) {
+	if err := e.Force(&a); err != nil {
+		return Value{}, err
+	}
+	if err := e.Force(&b); err != nil {
+		return Value{}, err
+	}
+	what := map[byte]string{'+': "addition", '-': "subtraction", '*': "multiplication", '/': "division"}[op]
+	if a.k != KindInt && a.k != KindFloat {
+		err := TypeErrorf(lang.NoPos, "expected an integer but found %s: %s", a.ShowType(), e.ShowValueShort(a))
+		return Value{}, addTrace(err, lang.NoPos, "while evaluating the first argument of the "+what)
+	}
+	if b.k != KindInt && b.k != KindFloat {
+		err := TypeErrorf(lang.NoPos, "expected an integer but found %s: %s", b.ShowType(), e.ShowValueShort(b))
+		if op == '/' {
+			return Value{}, addTrace(err, lang.NoPos, "while evaluating the second operand of the division")
+		}
+		return Value{}, addTrace(err, lang.NoPos, "while evaluating the second argument of the "+what)
+	}
+	if a.k == KindFloat || b.k == KindFloat {
+		x, y := toFloat(a), toFloat(b)
+		switch op {
+		case '+':
+			return Float(x + y), nil
+		case '-':
+			return Float(x - y), nil
+		case '*':
+			return Float(x * y), nil
+		}
+		if y == 0 {
+			return Value{}, Errorf(ErrEval, lang.NoPos, "division by zero")
+		}
+		return Float(x / y), nil
+	}
+	x, y := a.IntValue(), b.IntValue()
+	switch op {
+	case '+':
+		r := x + y
+		if (r > x) != (y > 0) {
+			return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in adding %d + %d", x, y)
+		}
+		return Int(r), nil
+	case '-':
+		r := x - y
+		if (r < x) != (y > 0) {
+			return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in subtracting %d - %d", x, y)
+		}
+		return Int(r), nil
+	case '*':
+		if x != 0 && y != 0 {
+			r := x * y
+			if r/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
+				return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in multiplying %d * %d", x, y)
+			}
+			return Int(r), nil
+		}
+		return Int(0), nil
+	}
+	if y == 0 {
+		return Value{}, Errorf(ErrEval, lang.NoPos, "division by zero")
+	}
+	if x == math.MinInt64 && y == -1 {
+		return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in dividing %d / %d", x, y)
+	}
+	return Int(x / y), nil
+}
+
+func toFloat(v Value) float64 {
+	if v.k == KindInt {
+		return float64(v.IntValue())
+	}
+	return v.FloatValue()
+}

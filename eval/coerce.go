@@ -1,0 +1,225 @@
+package eval
+
+import (
+	"strconv"
+
+	"github.com/nixl-project/nixl/lang"
+)
+
+// The Force* helpers force a value and check its type. On a type error
+// the message is Nix's ("expected a list but found an integer: 1") and
+// ctx ("while evaluating the first argument passed to builtins.length")
+// becomes a trace frame at pos.
+
+func (e *Eval) typeError(v Value, want string, pos lang.Pos, ctx string) error {
+	err := TypeErrorf(pos, "expected %s but found %s: %s", want, v.ShowType(), e.ShowValueShort(v))
+	return addTrace(err, pos, ctx)
+}
+
+func (e *Eval) forceKind(v *Value, k Kind, want string, pos lang.Pos, ctx string) error {
+	if err := e.ForceAt(v, pos); err != nil {
+		return err
+	}
+	if v.k != k {
+		return e.typeError(*v, want, pos, ctx)
+	}
+	return nil
+}
+
+// ForceInt forces v to an integer.
+func (e *Eval) ForceInt(v Value, pos lang.Pos, ctx string) (int64, error) {
+	if err := e.forceKind(&v, KindInt, "an integer", pos, ctx); err != nil {
+		return 0, err
+	}
+	return v.IntValue(), nil
+}
+
+// ForceFloat forces v to a number and returns it as a float.
+func (e *Eval) ForceFloat(v Value, pos lang.Pos, ctx string) (float64, error) {
+	if err := e.ForceAt(&v, pos); err != nil {
+		return 0, err
+	}
+	switch v.k {
+	case KindInt:
+		return float64(v.IntValue()), nil
+	case KindFloat:
+		return v.FloatValue(), nil
+	}
+	return 0, e.typeError(v, "a float", pos, ctx)
+}
+
+// ForceBool forces v to a Boolean.
+func (e *Eval) ForceBool(v Value, pos lang.Pos, ctx string) (bool, error) {
+	if err := e.forceKind(&v, KindBool, "a Boolean", pos, ctx); err != nil {
+		return false, err
+	}
+	return v.BoolValue(), nil
+}
+
+// ForceList forces v to a list.
+func (e *Eval) ForceList(v Value, pos lang.Pos, ctx string) ([]Value, error) {
+	if err := e.forceKind(&v, KindList, "a list", pos, ctx); err != nil {
+		return nil, err
+	}
+	return v.ListValue(), nil
+}
+
+// ForceAttrs forces v to a set.
+func (e *Eval) ForceAttrs(v Value, pos lang.Pos, ctx string) (Attrs, error) {
+	if err := e.forceKind(&v, KindAttrs, "a set", pos, ctx); err != nil {
+		return nil, err
+	}
+	return v.AttrsValue(), nil
+}
+
+// ForceFunction forces v to something callable (a function, a primop or
+// a set with __functor).
+func (e *Eval) ForceFunction(v Value, pos lang.Pos, ctx string) (Value, error) {
+	if err := e.ForceAt(&v, pos); err != nil {
+		return Value{}, err
+	}
+	if v.IsFunction() || v.k == KindAttrs && v.AttrsValue().Get(symFunctor) != nil {
+		return v, nil
+	}
+	return Value{}, e.typeError(v, "a function", pos, ctx)
+}
+
+// ForceString forces v to a string and returns it with its context.
+func (e *Eval) ForceString(v Value, pos lang.Pos, ctx string) (string, Context, error) {
+	if err := e.forceKind(&v, KindString, "a string", pos, ctx); err != nil {
+		return "", nil, err
+	}
+	return v.Str(), v.Context(), nil
+}
+
+// ForceStringNoCtx forces v to a string that must not refer to store paths.
+func (e *Eval) ForceStringNoCtx(v Value, pos lang.Pos, ctx string) (string, error) {
+	if err := e.forceKind(&v, KindString, "a string", pos, ctx); err != nil {
+		return "", err
+	}
+	if c := v.Context(); len(c) > 0 {
+		err := Errorf(ErrEval, pos, "the string '%s' is not allowed to refer to a store path (such as '%s')", v.Str(), contextPath(c[0]))
+		return "", addTrace(err, pos, ctx)
+	}
+	return v.Str(), nil
+}
+
+// contextPath is the store path named by a context element.
+func contextPath(elem string) string {
+	switch {
+	case len(elem) > 0 && elem[0] == '=':
+		return elem[1:]
+	case len(elem) > 0 && elem[0] == '!':
+		for i := 1; i < len(elem); i++ {
+			if elem[i] == '!' {
+				return elem[i+1:]
+			}
+		}
+	}
+	return elem
+}
+
+// CoerceOptions say how far CoerceToString goes.
+type CoerceOptions struct {
+	// More allows what toString allows beyond strings, paths and sets
+	// with outPath/__toString: Booleans, null, numbers, lists.
+	More bool
+	// CopyToStore copies paths into the store and yields store paths
+	// (string interpolation); otherwise paths stay paths.
+	CopyToStore bool
+	// CanonicalPath canonicalises a path that is not copied.
+	CanonicalPath bool
+}
+
+// CoerceToString turns v into a string as Nix does for interpolation and
+// toString; ctx becomes the trace frame of a coercion error.
+func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx string) (string, Context, error) {
+	if err := e.ForceAt(&v, pos); err != nil {
+		return "", nil, err
+	}
+	switch v.k {
+	case KindString:
+		return v.Str(), v.Context(), nil
+	case KindPath:
+		if opts.CopyToStore {
+			p, err := e.CopyPathToStore(v.Str(), pos)
+			if err != nil {
+				return "", nil, err
+			}
+			return p, NewContext(ContextOpaque(p)), nil
+		}
+		return v.Str(), nil, nil
+	case KindAttrs:
+		attrs := v.AttrsValue()
+		if f := attrs.Get(symToString); f != nil {
+			r, err := e.CallFunction(f.Value, []Value{v}, pos)
+			if err != nil {
+				return "", nil, addTrace(err, pos, "while calling the `__toString` attribute")
+			}
+			s, c, err := e.CoerceToString(r, pos, opts, "while evaluating the result of the `__toString` attribute")
+			if err != nil {
+				return "", nil, addTrace(err, pos, "while using the result of the `__toString` attribute")
+			}
+			return s, c, nil
+		}
+		if o := attrs.Get(symOutPath); o != nil {
+			s, c, err := e.CoerceToString(o.Value, pos, opts, "while evaluating the `outPath` attribute")
+			if err != nil {
+				return "", nil, addTrace(err, pos, "while using the `outPath` attribute")
+			}
+			return s, c, nil
+		}
+	}
+	if opts.More {
+		switch v.k {
+		case KindBool:
+			if v.BoolValue() {
+				return "1", nil, nil
+			}
+			return "", nil, nil
+		case KindNull:
+			return "", nil, nil
+		case KindInt:
+			return strconv.FormatInt(v.IntValue(), 10), nil, nil
+		case KindFloat:
+			return strconv.FormatFloat(v.FloatValue(), 'f', 6, 64), nil, nil
+		case KindList:
+			var out []byte
+			var cb ContextBuilder
+			elems := v.ListValue()
+			for i := range elems {
+				s, c, err := e.CoerceToString(elems[i], pos, opts, "while evaluating one element of the list")
+				if err != nil {
+					return "", nil, addTrace(err, pos, ctx)
+				}
+				out = append(out, s...)
+				cb.Add(c)
+				if i < len(elems)-1 {
+					if err := e.Force(&elems[i]); err != nil {
+						return "", nil, err
+					}
+					if elems[i].k != KindList || elems[i].n != 0 {
+						out = append(out, ' ')
+					}
+				}
+			}
+			return string(out), cb.Context(), nil
+		}
+	}
+	err := TypeErrorf(lang.NoPos, "cannot coerce %s to a string: %s", v.ShowType(), e.ShowValueShort(v))
+	return "", nil, addTrace(err, pos, ctx)
+}
+
+// CoerceToPath turns v into an absolute path (a path, or a string that
+// starts with /).
+func (e *Eval) CoerceToPath(v Value, pos lang.Pos, ctx string) (string, Context, error) {
+	s, c, err := e.CoerceToString(v, pos, CoerceOptions{}, ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if s == "" || s[0] != '/' {
+		err := Errorf(ErrEval, pos, "string '%s' doesn't represent an absolute path", s)
+		return "", nil, addTrace(err, pos, ctx)
+	}
+	return s, c, nil
+}

@@ -1,0 +1,45 @@
+package eval
+
+import (
+	"unsafe"
+
+	"github.com/nixl-project/nixl/lang"
+)
+
+// ForceDeep forces v and everything inside it (deepSeq, --strict). Values
+// shared or cyclic are visited once.
+func (e *Eval) ForceDeep(v *Value, pos lang.Pos) error {
+	seen := map[unsafe.Pointer]bool{}
+	return e.forceDeep(v, pos, seen)
+}
+
+func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) error {
+	if err := e.ForceAt(v, pos); err != nil {
+		return err
+	}
+	switch v.k {
+	case KindAttrs:
+		if v.p == nil || seen[v.p] {
+			return nil
+		}
+		seen[v.p] = true
+		attrs := v.AttrsValue()
+		for i := range attrs {
+			if err := e.forceDeep(&attrs[i].Value, pos, seen); err != nil {
+				return addTrace(err, attrs[i].Pos(), "while evaluating the attribute '"+attrs[i].Name.String()+"'")
+			}
+		}
+	case KindList:
+		if v.p == nil || seen[v.p] {
+			return nil
+		}
+		seen[v.p] = true
+		elems := v.ListValue()
+		for i := range elems {
+			if err := e.forceDeep(&elems[i], pos, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package eval
+
+import (
+	"sort"
+	"strings"
+	"unsafe"
+
+	"github.com/nixl-project/nixl/lang"
+)
+
+func ptr[T any](x *T) unsafe.Pointer { return unsafe.Pointer(x) }
+
+// Closure is a function value: a lambda and the environment it was made in.
+type Closure struct {
+	Lambda *lambdaCode
+	Env    *Env
+}
+
+// Name is the name the function was bound to, or "".
+func (c *Closure) Name() string { return c.Lambda.node.Name }
+
+// Pos is where the function is defined.
+func (c *Closure) Pos() lang.Pos { return c.Lambda.node.Start }
+
+// Formals describes the parameters of a function taking a set: each name
+// and whether it has a default. ok is false for a plain x: … function.
+func (c *Closure) Formals() (names []string, hasDefault []bool, ok bool) {
+	n := c.Lambda.node
+	if !n.HasFormals {
+		return nil, nil, false
+	}
+	for _, f := range n.Formals {
+		names = append(names, f.Name)
+		hasDefault = append(hasDefault, f.Default != nil)
+	}
+	return names, hasDefault, true
+}
+
+// Node is the syntax of the function.
+func (c *Closure) Node() *lang.Lambda { return c.Lambda.node }
+
+// PrimOp is a built-in function. It receives its arguments unforced.
+type PrimOp struct {
+	Name  string
+	Arity int
+	// Params names the parameters, for documentation.
+	Params []string
+	Doc    string
+	Fn     func(e *Eval, args []Value, pos lang.Pos) (Value, error)
+}
+
+// PrimOpApp is a built-in function applied to fewer arguments than it takes.
+type PrimOpApp struct {
+	Op   *PrimOp
+	Args []Value
+}
+
+// PrimOpValue makes a value of a primop.
+func PrimOpValue(op *PrimOp) Value { return Value{k: KindPrimOp, p: ptr(op)} }
+
+func lambdaValue(c *Closure) Value { return Value{k: KindLambda, p: ptr(c)} }
+
+// CallFunction applies fn to args, as `fn a b …` at pos (NoPos when the
+// call comes from a builtin).
+func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
+	e.callDepth++
+	defer func() { e.callDepth-- }()
+	if e.callDepth > e.maxCallDepth {
+		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
+	}
+	for len(args) > 0 {
+		if err := e.ForceAt(&fn, pos); err != nil {
+			return Value{}, err
+		}
+		switch fn.k {
+		case KindLambda:
+			r, err := e.callLambda(fn.Closure(), args[0], pos)
+			if err != nil {
+				return Value{}, err
+			}
+			fn = r
+			args = args[1:]
+		case KindPrimOp:
+			op := fn.PrimOpValue()
+			if len(args) < op.Arity {
+				return Value{k: KindPrimOpApp, p: ptr(&PrimOpApp{Op: op, Args: append([]Value(nil), args...)})}, nil
+			}
+			r, err := e.callPrimOp(op, args[:op.Arity], pos)
+			if err != nil {
+				return Value{}, err
+			}
+			fn = r
+			args = args[op.Arity:]
+		case KindPrimOpApp:
+			app := fn.PrimOpAppValue()
+			need := app.Op.Arity - len(app.Args)
+			if len(args) < need {
+				all := make([]Value, 0, len(app.Args)+len(args))
+				all = append(append(all, app.Args...), args...)
+				return Value{k: KindPrimOpApp, p: ptr(&PrimOpApp{Op: app.Op, Args: all})}, nil
+			}
+			all := make([]Value, 0, app.Op.Arity)
+			all = append(append(all, app.Args...), args[:need]...)
+			r, err := e.callPrimOp(app.Op, all, pos)
+			if err != nil {
+				return Value{}, err
+			}
+			fn = r
+			args = args[need:]
+		case KindAttrs:
+			functor := fn.AttrsValue().Get(symFunctor)
+			if functor == nil {
+				return Value{}, e.notAFunction(fn, pos)
+			}
+			// f.__functor f arg
+			r, err := e.CallFunction(functor.Value, []Value{fn, args[0]}, pos)
+			if err != nil {
+				return Value{}, err
+			}
+			fn = r
+			args = args[1:]
+		default:
+			return Value{}, e.notAFunction(fn, pos)
+		}
+	}
+	if err := e.ForceAt(&fn, pos); err != nil {
+		return Value{}, err
+	}
+	return fn, nil
+}
+
+func (e *Eval) notAFunction(fn Value, pos lang.Pos) error {
+	return TypeErrorf(pos, "attempt to call something which is not a function but %s: %s", fn.ShowType(), e.ShowValueShort(fn))
+}
+
+func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error) {
+	r, err := op.Fn(e, args, pos)
+	if err != nil {
+		return Value{}, addTrace(err, pos, "while calling the '"+op.Name+"' builtin")
+	}
+	return r, nil
+}
+
+func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
+	lam := c.Lambda
+	env := newEnv(c.Env, lam.nslots)
+	if !lam.node.HasFormals {
+		env.vals[0] = arg
+	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
+		return Value{}, err
+	}
+	r, err := lam.body.eval(e, env)
+	if err != nil {
+		if e.ShowTrace {
+			err = addTrace(err, lam.node.Start, "while calling "+lambdaDescription(lam.node))
+			if pos.IsValid() {
+				err = addTrace(err, pos, "from call site")
+			}
+		}
+		return Value{}, err
+	}
+	return r, nil
+}
+
+func lambdaDescription(n *lang.Lambda) string {
+	if n.Name != "" {
+		return "'" + n.Name + "'"
+	}
+	return "anonymous lambda"
+}
+
+func lambdaName(n *lang.Lambda) string {
+	if n.Name != "" {
+		return n.Name
+	}
+	return "anonymous lambda"
+}
+
+// bindFormals fills the environment of a call of a function taking a set.
+func (e *Eval) bindFormals(c *Closure, env *Env, arg Value, pos lang.Pos) error {
+	lam := c.Lambda
+	if err := e.ForceAt(&arg, pos); err != nil {
+		return err
+	}
+	if arg.k != KindAttrs {
+		err := TypeErrorf(pos, "expected a set but found %s: %s", arg.ShowType(), e.ShowValueShort(arg))
+		return addTrace(err, pos, "while evaluating the value passed for the lambda argument")
+	}
+	slot := 0
+	if lam.node.Arg != "" {
+		env.vals[0] = arg
+		slot = 1
+	}
+	attrs := arg.AttrsValue()
+	used := 0
+	for _, f := range lam.formals {
+		if a := attrs.Get(f.name); a != nil {
+			env.vals[slot] = a.Value
+			used++
+		} else if f.def != nil {
+			env.vals[slot] = mkThunk(f.def, e, env)
+		} else {
+			err := TypeErrorf(lam.node.Start, "function '%s' called without required argument '%s'", lambdaName(lam.node), f.name)
+			return addTrace(err, pos, "from call site")
+		}
+		slot++
+	}
+	if !lam.node.Ellipsis && used < len(attrs) {
+		for _, a := range attrs.Lexicographic() {
+			if !lam.hasFormal(a.Name) {
+				err := TypeErrorf(lam.node.Start, "function '%s' called with unexpected argument '%s'", lambdaName(lam.node), a.Name)
+				var names []string
+				for _, f := range lam.node.Formals {
+					names = append(names, f.Name)
+				}
+				err.Hint = Suggest(names, a.Name.String())
+				return addTrace(err, pos, "from call site")
+			}
+		}
+	}
+	return nil
+}
+
+func (l *lambdaCode) hasFormal(name Sym) bool {
+	for _, f := range l.formals {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Suggest returns Nix's "Did you mean …?" hint for a misspelt name, or "".
+func Suggest(candidates []string, wrong string) string {
+	type scored struct {
+		name string
+		dist int
+	}
+	var best []scored
+	for _, c := range candidates {
+		d := levenshtein(c, wrong)
+		if d <= 3 && c != wrong {
+			best = append(best, scored{c, d})
+		}
+	}
+	if len(best) == 0 {
+		return ""
+	}
+	sort.SliceStable(best, func(i, j int) bool {
+		if best[i].dist != best[j].dist {
+			return best[i].dist < best[j].dist
+		}
+		return best[i].name < best[j].name
+	})
+	if len(best) > 10 {
+		best = best[:10]
+	}
+	if len(best) == 1 {
+		return "Did you mean " + best[0].name + "?"
+	}
+	var names []string
+	for _, b := range best {
+		names = append(names, b.name)
+	}
+	return "Did you mean one of " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?"
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,127 @@
+package derivation
+
+import "strings"
+
+// ATerm returns the canonical .drv text of d, exactly as Nix writes it.
+func (d *Derivation) ATerm() []byte {
+	return d.appendATerm(nil, false, nil)
+}
+
+// inputGroup replaces the input derivations when hashing modulo: each group
+// is the base16 modulo hash of some inputs and the output names used.
+type inputGroup struct {
+	hash    string
+	outputs []string
+}
+
+// appendATerm writes d. With maskOutputs, output paths and the environment
+// variables named after outputs are written empty. A non-nil inputs replaces
+// InputDrvs (it must be sorted by hash).
+//
+// Nix writes output names, paths, hash fields, input paths and the platform
+// without escaping, and builder, arguments and environment with escaping;
+// matching that exactly matters even for odd platforms, because the text is
+// hashed.
+func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup) []byte {
+	b = append(b, "Derive(["...)
+	for i, name := range sortedKeys(d.Outputs) {
+		o := d.Outputs[name]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		path := o.Path
+		if maskOutputs {
+			path = ""
+		}
+		b = append(b, '(')
+		b = appendRaw(b, name)
+		b = append(b, ',')
+		b = appendRaw(b, path)
+		b = append(b, ',')
+		b = appendRaw(b, o.HashAlgo)
+		b = append(b, ',')
+		b = appendRaw(b, o.Hash)
+		b = append(b, ')')
+	}
+	b = append(b, "],["...)
+	if inputs == nil {
+		for _, path := range sortedKeys(d.InputDrvs) {
+			inputs = append(inputs, inputGroup{hash: path, outputs: d.InputDrvs[path]})
+		}
+	}
+	for i, in := range inputs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '(')
+		b = appendRaw(b, in.hash)
+		b = append(b, ',')
+		b = appendList(b, sortedUnique(in.outputs), appendRaw)
+		b = append(b, ')')
+	}
+	b = append(b, "],"...)
+	b = appendList(b, sortedUnique(d.InputSrcs), appendRaw)
+	b = append(b, ',')
+	b = appendRaw(b, d.Platform)
+	b = append(b, ',')
+	b = appendEscaped(b, d.Builder)
+	b = append(b, ',')
+	b = appendList(b, d.Args, appendEscaped)
+	b = append(b, ",["...)
+	for i, key := range sortedKeys(d.Env) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		value := d.Env[key]
+		if _, isOutput := d.Outputs[key]; maskOutputs && isOutput {
+			value = ""
+		}
+		b = append(b, '(')
+		b = appendEscaped(b, key)
+		b = append(b, ',')
+		b = appendEscaped(b, value)
+		b = append(b, ')')
+	}
+	return append(b, "])"...)
+}
+
+func appendList(b []byte, items []string, appendItem func([]byte, string) []byte) []byte {
+	b = append(b, '[')
+	for i, s := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, s)
+	}
+	return append(b, ']')
+}
+
+func appendRaw(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendEscaped(b []byte, s string) []byte {
+	b = append(b, '"')
+	for {
+		i := strings.IndexAny(s, "\"\\\n\r\t")
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i]...)
+		switch s[i] {
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		default:
+			b = append(b, '\\', s[i])
+		}
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}

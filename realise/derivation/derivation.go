@@ -1,0 +1,162 @@
+package derivation
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nixl-project/nixl/realise/store"
+)
+
+// Derivation is a build recipe as stored in a .drv file.
+type Derivation struct {
+	// Name is the derivation name; it is not part of the ATerm text but
+	// names the .drv file ("<name>.drv") and the outputs.
+	Name string
+	// Outputs maps output names ("out", "dev", …) to their specification.
+	Outputs map[string]Output
+	// InputDrvs maps the .drv path of each input derivation to the names of
+	// the outputs used from it.
+	InputDrvs map[string][]string
+	// InputSrcs are store paths (sources, text files) used directly.
+	InputSrcs []string
+	Platform  string
+	Builder   string
+	Args      []string
+	Env       map[string]string
+}
+
+// Output is one output of a derivation, in the three fields of the ATerm.
+type Output struct {
+	// Path is the absolute output path, or "" while it is not known
+	// (deferred and floating content-addressed outputs).
+	Path string
+	// HashAlgo is "" for input-addressed outputs, otherwise the content
+	// address method prefix and algorithm: "sha256", "r:sha256", "text:sha256".
+	HashAlgo string
+	// Hash is the expected digest in lowercase base16 for fixed outputs and
+	// "" otherwise.
+	Hash string
+}
+
+// OutputKind classifies an output by which of its fields are set.
+type OutputKind uint8
+
+const (
+	InputAddressedOutput OutputKind = iota // path only
+	FixedOutput                            // path, hash algorithm and hash
+	FloatingOutput                         // hash algorithm only
+	DeferredOutput                         // nothing yet
+)
+
+// Kind classifies o. It does not validate the fields.
+func (o Output) Kind() OutputKind {
+	switch {
+	case o.HashAlgo != "" && o.Hash != "":
+		return FixedOutput
+	case o.HashAlgo != "":
+		return FloatingOutput
+	case o.Path != "":
+		return InputAddressedOutput
+	}
+	return DeferredOutput
+}
+
+// FixedHash parses the content address of a fixed output.
+func (o Output) FixedHash() (store.ContentAddressMethod, store.Hash, error) {
+	if o.Kind() != FixedOutput {
+		return 0, store.Hash{}, fmt.Errorf("output is not fixed-output (hash algorithm %q, hash %q)", o.HashAlgo, o.Hash)
+	}
+	method, algo, err := store.ParseMethodAlgorithm(o.HashAlgo)
+	if err != nil {
+		return 0, store.Hash{}, err
+	}
+	h, err := store.ParseHashUnprefixed(o.Hash, algo)
+	if err != nil {
+		return 0, store.Hash{}, err
+	}
+	return method, h, nil
+}
+
+// Type says how the outputs of a derivation are addressed. All outputs of a
+// derivation must be of the same kind.
+type Type uint8
+
+const (
+	TypeInputAddressed Type = iota
+	TypeFixedOutput
+	TypeFloating
+	TypeDeferred
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeInputAddressed:
+		return "input-addressed"
+	case TypeFixedOutput:
+		return "fixed-output"
+	case TypeFloating:
+		return "floating content-addressed"
+	case TypeDeferred:
+		return "deferred input-addressed"
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// Type classifies d, rejecting derivations without outputs, with mixed
+// output kinds, or with a fixed output other than a single "out".
+func (d *Derivation) Type() (Type, error) {
+	if len(d.Outputs) == 0 {
+		return 0, fmt.Errorf("derivation '%s' has no outputs", d.Name)
+	}
+	kinds := map[OutputKind]bool{}
+	for _, o := range d.Outputs {
+		kinds[o.Kind()] = true
+	}
+	if len(kinds) > 1 {
+		return 0, fmt.Errorf("derivation '%s' mixes output kinds", d.Name)
+	}
+	switch {
+	case kinds[InputAddressedOutput]:
+		return TypeInputAddressed, nil
+	case kinds[FloatingOutput]:
+		return TypeFloating, nil
+	case kinds[DeferredOutput]:
+		return TypeDeferred, nil
+	}
+	if _, ok := d.Outputs["out"]; !ok || len(d.Outputs) != 1 {
+		return 0, fmt.Errorf("fixed-output derivation '%s' must have exactly one output, named \"out\"", d.Name)
+	}
+	return TypeFixedOutput, nil
+}
+
+// OutputNames returns the output names in sorted order.
+func (d *Derivation) OutputNames() []string {
+	return sortedKeys(d.Outputs)
+}
+
+// References are the store paths a .drv file refers to: its input sources
+// and input derivations, sorted and without duplicates. Output paths are not
+// references, so that a .drv does not keep its outputs alive.
+func (d *Derivation) References() []string {
+	refs := slices.Clone(d.InputSrcs)
+	for p := range d.InputDrvs {
+		refs = append(refs, p)
+	}
+	slices.Sort(refs)
+	return slices.Compact(refs)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedUnique(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,143 @@
+package derivation
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/nixl-project/nixl/realise/store"
+)
+
+// Loader returns the derivation stored at an absolute .drv path.
+type Loader func(drvPath string) (*Derivation, error)
+
+// FileLoader loads derivations from .drv files on the local file system.
+func FileLoader(dir store.Dir) Loader {
+	return func(drvPath string) (*Derivation, error) { return ReadFile(dir, drvPath) }
+}
+
+// ModuloHash is the result of hashing a derivation modulo fixed-output
+// derivations, one hash per output.
+//
+// For a fixed-output derivation each output's hash covers only its content
+// address and path: "fixed:out:<method><algo>:<base16 hash>:<path>". Two
+// fixed-output derivations producing the same output (say, the same tarball
+// fetched from different mirrors) therefore look identical to dependants,
+// whose output paths do not change.
+//
+// For any other derivation all outputs share one hash: the SHA-256 of its
+// ATerm with every input derivation path replaced by the base16 modulo hash
+// of the outputs used from it.
+type ModuloHash struct {
+	Outputs map[string]store.Hash
+	// Deferred is set when the derivation depends, directly or not, on a
+	// floating content-addressed derivation, so that its output paths are
+	// only known after building.
+	Deferred bool
+}
+
+// Hasher computes modulo hashes, memoising them by .drv path. It is safe
+// for concurrent use.
+type Hasher struct {
+	dir  store.Dir
+	load Loader
+	mu   sync.Mutex
+	memo map[string]ModuloHash
+}
+
+// NewHasher returns a Hasher that loads input derivations with load.
+func NewHasher(dir store.Dir, load Loader) *Hasher {
+	return &Hasher{dir: dir, load: load, memo: map[string]ModuloHash{}}
+}
+
+// HashModulo hashes d modulo fixed-output derivations. With maskOutputs the
+// output paths and the environment variables named after outputs are
+// emptied first; that form names the outputs of a new input-addressed
+// derivation, whose paths cannot be part of their own hash. Input
+// derivations are always hashed unmasked.
+func (h *Hasher) HashModulo(d *Derivation, maskOutputs bool) (ModuloHash, error) {
+	return h.hashModulo(d, maskOutputs, map[string]bool{})
+}
+
+// HashModuloPath returns the unmasked modulo hash of the derivation at
+// drvPath, loading and hashing it (and its inputs) only once.
+func (h *Hasher) HashModuloPath(drvPath string) (ModuloHash, error) {
+	return h.hashModuloPath(drvPath, map[string]bool{})
+}
+
+func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (ModuloHash, error) {
+	h.mu.Lock()
+	m, ok := h.memo[drvPath]
+	h.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	if visiting[drvPath] {
+		return ModuloHash{}, fmt.Errorf("derivation '%s' depends on itself", drvPath)
+	}
+	visiting[drvPath] = true
+	defer delete(visiting, drvPath)
+	d, err := h.load(drvPath)
+	if err != nil {
+		return ModuloHash{}, fmt.Errorf("loading input derivation: %w", err)
+	}
+	m, err = h.hashModulo(d, false, visiting)
+	if err != nil {
+		return ModuloHash{}, fmt.Errorf("hashing '%s': %w", drvPath, err)
+	}
+	h.mu.Lock()
+	h.memo[drvPath] = m
+	h.mu.Unlock()
+	return m, nil
+}
+
+func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string]bool) (ModuloHash, error) {
+	typ, err := d.Type()
+	if err != nil {
+		return ModuloHash{}, err
+	}
+	if typ == TypeFixedOutput {
+		return h.fixedOutputHashes(d)
+	}
+	result := ModuloHash{Outputs: map[string]store.Hash{}, Deferred: typ == TypeFloating}
+
+	// Inputs with equal hashes merge; sortedKeys then orders them by hash.
+	groups := map[string][]string{}
+	for _, drvPath := range sortedKeys(d.InputDrvs) {
+		input, err := h.hashModuloPath(drvPath, visiting)
+		if err != nil {
+			return ModuloHash{}, err
+		}
+		result.Deferred = result.Deferred || input.Deferred
+		for _, output := range d.InputDrvs[drvPath] {
+			outputHash, ok := input.Outputs[output]
+			if !ok {
+				return ModuloHash{}, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
+			}
+			key := outputHash.Base16()
+			groups[key] = append(groups[key], output)
+		}
+	}
+	inputs := []inputGroup{}
+	for _, key := range sortedKeys(groups) {
+		inputs = append(inputs, inputGroup{hash: key, outputs: groups[key]})
+	}
+
+	drvHash := store.HashBytes(store.SHA256, d.appendATerm(nil, maskOutputs, inputs))
+	for name := range d.Outputs {
+		result.Outputs[name] = drvHash
+	}
+	return result, nil
+}
+
+func (h *Hasher) fixedOutputHashes(d *Derivation) (ModuloHash, error) {
+	result := ModuloHash{Outputs: map[string]store.Hash{}}
+	for name, o := range d.Outputs {
+		// The path is recomputed rather than read, as Nix does.
+		path, err := fixedOutputPath(h.dir, d.Name, name, o)
+		if err != nil {
+			return ModuloHash{}, fmt.Errorf("output '%s' of '%s': %w", name, d.Name, err)
+		}
+		result.Outputs[name] = store.HashString(store.SHA256, "fixed:out:"+o.HashAlgo+":"+o.Hash+":"+path)
+	}
+	return result, nil
+}

@@ -1,0 +1,7 @@
+package derivation
+
+import "os"
+
+func writeFile(path, contents string) error {
+	return os.WriteFile(path, []byte(contents), 0o644)
+}

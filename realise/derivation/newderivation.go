@@ -1,0 +1,111 @@
+package derivation
+
+import (
+	"fmt"
+
+	"github.com/nixl-project/nixl/realise/store"
+)
+
+// ParseOutputHashMode parses the outputHashMode attribute.
+func ParseOutputHashMode(mode string) (store.ContentAddressMethod, error) {
+	switch mode {
+	case "flat":
+		return store.FlatMethod, nil
+	case "recursive":
+		return store.RecursiveMethod, nil
+	}
+	return 0, fmt.Errorf("invalid value '%s' for 'outputHashMode' attribute", mode)
+}
+
+// SetFixedOutput makes d a fixed-output derivation with the single output
+// "out", from the outputHash and outputHashAlgo attributes (pass "" for an
+// absent outputHashAlgo) and the method (FlatMethod unless outputHashMode
+// says otherwise).
+//
+// As in Nix 2.8, an outputHashAlgo that is not a known algorithm name is
+// treated as absent, so the hash must then name its algorithm (SRI or
+// "<algo>:"); and an empty outputHash stands for the all-zero hash of
+// outputHashAlgo, about which the evaluator should warn.
+func (d *Derivation) SetFixedOutput(dir store.Dir, method store.ContentAddressMethod, outputHash, outputHashAlgo string) error {
+	algo, err := store.ParseHashAlgorithm(outputHashAlgo)
+	if err != nil {
+		algo = 0
+	}
+	var h store.Hash
+	if outputHash == "" {
+		if algo == 0 {
+			return fmt.Errorf("empty hash requires explicit hash type")
+		}
+		h, _ = store.NewHash(algo, make([]byte, algo.Size()))
+	} else if h, err = store.ParseHash(outputHash, algo); err != nil {
+		return err
+	}
+	o := Output{HashAlgo: store.FormatMethodAlgorithm(method, h.Algorithm()), Hash: h.Base16()}
+	if o.Path, err = fixedOutputPath(dir, d.Name, "out", o); err != nil {
+		return err
+	}
+	d.Outputs = map[string]Output{"out": o}
+	if d.Env == nil {
+		d.Env = map[string]string{}
+	}
+	d.Env["out"] = o.Path
+	return nil
+}
+
+// SetInputAddressedOutputs gives d the named outputs with paths computed
+// from its masked modulo hash, and sets the environment variable of each
+// output to its path. If d depends on a floating content-addressed
+// derivation the outputs are left deferred, with empty paths and variables.
+func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) error {
+	if len(outputNames) == 0 {
+		return fmt.Errorf("derivation '%s' has no outputs", d.Name)
+	}
+	d.Outputs = map[string]Output{}
+	if d.Env == nil {
+		d.Env = map[string]string{}
+	}
+	for _, name := range outputNames {
+		if _, dup := d.Outputs[name]; dup {
+			return fmt.Errorf("duplicate derivation output '%s'", name)
+		}
+		if name == "" {
+			return fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
+		}
+		d.Outputs[name] = Output{}
+		d.Env[name] = ""
+	}
+	m, err := h.HashModulo(d, true)
+	if err != nil {
+		return err
+	}
+	if m.Deferred {
+		return nil
+	}
+	for _, name := range outputNames {
+		p, err := h.dir.MakeOutputPath(name, m.Outputs[name], d.Name)
+		if err != nil {
+			return err
+		}
+		d.Outputs[name] = Output{Path: h.dir.Path(p)}
+		d.Env[name] = h.dir.Path(p)
+	}
+	return nil
+}
+
+// ComputePath returns the path of d's .drv file in dir: a text path named
+// "<name>.drv" whose references are the input sources and derivations.
+func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
+	var refs []store.StorePath
+	for _, ref := range d.References() {
+		p, err := dir.ParseExactPath(ref)
+		if err != nil {
+			return "", err
+		}
+		refs = append(refs, p)
+	}
+	p, err := dir.ComputeTextPath(d.Name+store.DrvExtension, d.ATerm(), refs)
+	if err != nil {
+		return "", err
+	}
+	return dir.Path(p), nil
+}

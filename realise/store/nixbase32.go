@@ -1,0 +1,76 @@
+package store
+
+import "fmt"
+
+// nixBase32Alphabet omits e, o, u and t to make accidental words in hashes
+// less likely.
+const nixBase32Alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
+
+// nixBase32Value maps a byte to its 5-bit digit, or -1 if it is not a digit.
+var nixBase32Value = func() (table [256]int8) {
+	for i := range table {
+		table[i] = -1
+	}
+	for i := 0; i < len(nixBase32Alphabet); i++ {
+		table[nixBase32Alphabet[i]] = int8(i)
+	}
+	return table
+}()
+
+// NixBase32EncodedLen is the length of the nixbase32 encoding of n bytes.
+func NixBase32EncodedLen(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return (n*8-1)/5 + 1
+}
+
+// IsNixBase32Digit reports whether c belongs to the nixbase32 alphabet.
+func IsNixBase32Digit(c byte) bool {
+	return nixBase32Value[c] >= 0
+}
+
+// EncodeNixBase32 encodes b in Nix's base-32. Unlike RFC 4648, Nix treats the
+// input as one little-endian number and prints its 5-bit groups from the most
+// significant end, without padding.
+func EncodeNixBase32(b []byte) string {
+	out := make([]byte, NixBase32EncodedLen(len(b)))
+	for i := range out {
+		// Character i (from the left) holds bits starting at this offset.
+		bit := (len(out) - 1 - i) * 5
+		byteIndex, shift := bit/8, uint(bit%8)
+		v := uint(b[byteIndex]) >> shift
+		if byteIndex+1 < len(b) {
+			v |= uint(b[byteIndex+1]) << (8 - shift)
+		}
+		out[i] = nixBase32Alphabet[v&0x1f]
+	}
+	return string(out)
+}
+
+// DecodeNixBase32 decodes a nixbase32 string. The decoded length is implied by
+// the string length; lengths that no byte count encodes to, characters
+// outside the alphabet, and set bits beyond the last byte are errors.
+func DecodeNixBase32(s string) ([]byte, error) {
+	n := len(s) * 5 / 8
+	if NixBase32EncodedLen(n) != len(s) {
+		return nil, fmt.Errorf("invalid nixbase32 string %q: length %d is not the encoding of a whole number of bytes", s, len(s))
+	}
+	out := make([]byte, n)
+	for i := 0; i < len(s); i++ {
+		digit := nixBase32Value[s[len(s)-1-i]]
+		if digit < 0 {
+			return nil, fmt.Errorf("invalid nixbase32 string %q: invalid character %q", s, s[len(s)-1-i])
+		}
+		bit := i * 5
+		byteIndex, shift := bit/8, uint(bit%8)
+		out[byteIndex] |= byte(uint(digit) << shift)
+		carry := uint(digit) >> (8 - shift)
+		if byteIndex+1 < n {
+			out[byteIndex+1] |= byte(carry)
+		} else if carry != 0 {
+			return nil, fmt.Errorf("invalid nixbase32 string %q: encodes more than %d bytes", s, n)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Store paths are named by a fingerprint of how their contents were
+// determined:
+//
+//	<type>:<algo>:<base16 inner hash>:<store dir>:<name>
+//
+// hashed with SHA-256, folded to 20 bytes and printed in nixbase32. The
+// functions below build the type and inner hash for each kind of path.
+
+// MakeStorePath computes the path for a fingerprint with the given type
+// (such as "text", "source" or "output:out") and inner hash.
+func (d Dir) MakeStorePath(pathType string, innerHash Hash, name string) (StorePath, error) {
+	if err := ValidateStorePathName(name); err != nil {
+		return StorePath{}, err
+	}
+	if innerHash.IsZero() {
+		return StorePath{}, fmt.Errorf("store path '%s' needs a hash", name)
+	}
+	fingerprint := pathType + ":" + innerHash.Encode(Base16, true) + ":" + string(d) + ":" + name
+	digest := CompressHash(HashString(SHA256, fingerprint), storePathHashBytes)
+	return storePathFromDigest(digest, name), nil
+}
+
+// typeWithReferences appends ":<absolute path>" for each reference, in path
+// order and without duplicates, and ":self" for a self-reference. References
+// go into the type because the rest of the fingerprint has fixed fields.
+func (d Dir) typeWithReferences(pathType string, references []StorePath, selfReference bool) string {
+	var b strings.Builder
+	b.WriteString(pathType)
+	for _, ref := range sortedUniquePaths(references) {
+		b.WriteString(":")
+		b.WriteString(d.Path(ref))
+	}
+	if selfReference {
+		b.WriteString(":self")
+	}
+	return b.String()
+}
+
+func sortedUniquePaths(paths []StorePath) []StorePath {
+	sorted := slices.Clone(paths)
+	slices.SortFunc(sorted, func(a, b StorePath) int { return strings.Compare(a.base, b.base) })
+	return slices.Compact(sorted)
+}
+
+// MakeTextPath computes the path of a text file (builtins.toFile, .drv files)
+// from the SHA-256 of its contents and its references.
+func (d Dir) MakeTextPath(name string, contentHash Hash, references []StorePath) (StorePath, error) {
+	if contentHash.Algorithm() != SHA256 {
+		return StorePath{}, fmt.Errorf("text store path '%s' needs a sha256 hash, got %s", name, contentHash.Algorithm())
+	}
+	return d.MakeStorePath(d.typeWithReferences("text", references, false), contentHash, name)
+}
+
+// ComputeTextPath is MakeTextPath for the given contents.
+func (d Dir) ComputeTextPath(name string, contents []byte, references []StorePath) (StorePath, error) {
+	return d.MakeTextPath(name, HashBytes(SHA256, contents), references)
+}
+
+// MakeSourcePath computes the path of a tree added recursively with SHA-256
+// (the NAR hash), possibly with references and a reference to itself.
+func (d Dir) MakeSourcePath(name string, narHash Hash, references []StorePath, selfReference bool) (StorePath, error) {
+	if narHash.Algorithm() != SHA256 {
+		return StorePath{}, fmt.Errorf("source store path '%s' needs a sha256 hash, got %s", name, narHash.Algorithm())
+	}
+	return d.MakeStorePath(d.typeWithReferences("source", references, selfReference), narHash, name)
+}
+
+// MakeFixedOutputPath computes a content-addressed path for contents with a
+// known hash, as for fixed-output derivations and nix-store --add-fixed.
+// Recursive SHA-256 is a source path and text is a text path; every other
+// combination is named by "fixed:out:<method prefix><algo>:<base16>:" and
+// cannot have references.
+func (d Dir) MakeFixedOutputPath(name string, method ContentAddressMethod, h Hash, references []StorePath, selfReference bool) (StorePath, error) {
+	if h.IsZero() {
+		return StorePath{}, fmt.Errorf("fixed-output path '%s' needs a hash", name)
+	}
+	switch {
+	case method == RecursiveMethod && h.Algorithm() == SHA256:
+		return d.MakeSourcePath(name, h, references, selfReference)
+	case method == TextMethod:
+		if selfReference {
+			return StorePath{}, fmt.Errorf("text store path '%s' cannot refer to itself", name)
+		}
+		return d.MakeTextPath(name, h, references)
+	case method != FlatMethod && method != RecursiveMethod:
+		return StorePath{}, fmt.Errorf("invalid content address method %v", method)
+	case len(references) > 0 || selfReference:
+		return StorePath{}, fmt.Errorf("fixed-output path '%s' with %s%s cannot have references", name, method.Prefix(), h.Algorithm())
+	}
+	inner := HashString(SHA256, "fixed:out:"+method.Prefix()+h.Encode(Base16, true)+":")
+	return d.MakeStorePath("output:out", inner, name)
+}
+
+// OutputPathName is the store path name of a derivation output: the
+// derivation name for "out", "<drvName>-<output>" otherwise.
+func OutputPathName(drvName, outputName string) string {
+	if outputName == "out" {
+		return drvName
+	}
+	return drvName + "-" + outputName
+}
+
+// MakeOutputPath computes the path of an output of an input-addressed
+// derivation from the derivation's (masked) modulo hash.
+func (d Dir) MakeOutputPath(outputName string, drvHash Hash, drvName string) (StorePath, error) {
+	return d.MakeStorePath("output:"+outputName, drvHash, OutputPathName(drvName, outputName))
+}

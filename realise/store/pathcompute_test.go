@@ -1,0 +1,210 @@
+package store
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// pathsGolden mirrors testdata/paths-*.json, evaluated by Nix from
+// testdata/paths.nix.
+type pathsGolden struct {
+	StoreDir Dir `json:"storeDir"`
+	Text     []struct {
+		Name       string   `json:"name"`
+		Contents   string   `json:"contents"`
+		References []string `json:"references"`
+		Path       string   `json:"path"`
+	} `json:"text"`
+	Fixed []struct {
+		Name string `json:"name"`
+		Mode string `json:"mode"`
+		Algo string `json:"algo"`
+		Hash string `json:"hash"`
+		Path string `json:"path"`
+	} `json:"fixed"`
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func parsePaths(t *testing.T, dir Dir, abs []string) []StorePath {
+	t.Helper()
+	var out []StorePath
+	for _, a := range abs {
+		p, err := dir.ParsePath(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func TestStorePathsMatchNix(t *testing.T) {
+	for _, file := range []string{"testdata/paths-nix-store.json", "testdata/paths-tmp-store.json"} {
+		var golden pathsGolden
+		readJSON(t, file, &golden)
+		dir := golden.StoreDir
+		if len(golden.Text) == 0 || len(golden.Fixed) == 0 {
+			t.Fatalf("%s has no cases", file)
+		}
+		for _, c := range golden.Text {
+			p, err := dir.ComputeTextPath(c.Name, []byte(c.Contents), parsePaths(t, dir, c.References))
+			if err != nil {
+				t.Errorf("%s: text %q: %v", dir, c.Name, err)
+			} else if got := dir.Path(p); got != c.Path {
+				t.Errorf("%s: text %q = %s, Nix: %s", dir, c.Name, got, c.Path)
+			}
+		}
+		for _, c := range golden.Fixed {
+			method := FlatMethod
+			if c.Mode == "recursive" {
+				method = RecursiveMethod
+			}
+			var algo HashAlgorithm
+			if c.Algo != "" {
+				var err error
+				if algo, err = ParseHashAlgorithm(c.Algo); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h, err := ParseHash(c.Hash, algo)
+			if err != nil {
+				t.Errorf("%s: fixed %q: %v", dir, c.Name, err)
+				continue
+			}
+			p, err := dir.MakeFixedOutputPath(c.Name, method, h, nil, false)
+			if err != nil {
+				t.Errorf("%s: fixed %q: %v", dir, c.Name, err)
+			} else if got := dir.Path(p); got != c.Path {
+				t.Errorf("%s: fixed %q = %s, Nix: %s", dir, c.Name, got, c.Path)
+			}
+		}
+	}
+}
+
+func TestSourcePathWithReferencesAndSelfMatchesNix(t *testing.T) {
+	var golden struct {
+		StoreDir   Dir      `json:"storeDir"`
+		Path       string   `json:"path"`
+		CA         string   `json:"ca"`
+		References []string `json:"references"`
+	}
+	readJSON(t, "testdata/source-selfref.json", &golden)
+	dir := golden.StoreDir
+	self, err := dir.ParsePath(golden.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashText, ok := strings.CutPrefix(golden.CA, "fixed:r:")
+	if !ok {
+		t.Fatalf("unexpected content address %q", golden.CA)
+	}
+	h, err := ParseHashPrefixed(hashText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []StorePath
+	hasSelf := false
+	for _, ref := range parsePaths(t, dir, golden.References) {
+		if ref == self {
+			hasSelf = true
+		} else {
+			others = append(others, ref)
+		}
+	}
+	if !hasSelf || len(others) == 0 {
+		t.Fatalf("golden path should refer to itself and to others: %v", golden.References)
+	}
+	for _, compute := range []func() (StorePath, error){
+		func() (StorePath, error) { return dir.MakeSourcePath(self.Name(), h, others, true) },
+		func() (StorePath, error) {
+			return dir.MakeFixedOutputPath(self.Name(), RecursiveMethod, h, others, true)
+		},
+	} {
+		p, err := compute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != self {
+			t.Errorf("computed %s, Nix: %s", dir.Path(p), golden.Path)
+		}
+	}
+	// Without the self-reference the path must differ.
+	if p, _ := dir.MakeSourcePath(self.Name(), h, others, false); p == self {
+		t.Error("self-reference did not affect the path")
+	}
+}
+
+func TestStorePathFingerprint(t *testing.T) {
+	// The fingerprint layout, spelled out independently of MakeStorePath.
+	dir := Dir("/tmp/nixl-test-store")
+	inner := HashString(SHA256, "contents")
+	ref, err := NewStorePath(sampleHashPart, "dep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fingerprint := "text:" + string(dir) + "/" + ref.String() + ":sha256:" + inner.Base16() + ":" + string(dir) + ":name"
+	want := EncodeNixBase32(CompressHash(HashString(SHA256, fingerprint), 20)) + "-name"
+	got, err := dir.MakeTextPath("name", inner, []StorePath{ref, ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want {
+		t.Errorf("MakeTextPath = %s, want %s", got, want)
+	}
+}
+
+func TestMakeOutputPathNaming(t *testing.T) {
+	h := HashString(SHA256, "drv")
+	out, err := DefaultDir.MakeOutputPath("out", h, "hello-1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := DefaultDir.MakeOutputPath("dev", h, "hello-1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Name() != "hello-1.0" || dev.Name() != "hello-1.0-dev" || out.HashPart() == dev.HashPart() {
+		t.Errorf("output paths %s and %s are misnamed or collide", out, dev)
+	}
+	manual, _ := DefaultDir.MakeStorePath("output:dev", h, "hello-1.0-dev")
+	if manual != dev {
+		t.Errorf("MakeOutputPath(dev) = %s, want %s", dev, manual)
+	}
+}
+
+func TestPathComputationErrors(t *testing.T) {
+	dir := DefaultDir
+	sha1 := HashString(SHA1, "")
+	sha256 := HashString(SHA256, "")
+	ref, _ := NewStorePath(sampleHashPart, "dep")
+	tests := map[string]func() (StorePath, error){
+		"text with sha1":   func() (StorePath, error) { return dir.MakeTextPath("x", sha1, nil) },
+		"source with sha1": func() (StorePath, error) { return dir.MakeSourcePath("x", sha1, nil, false) },
+		"flat fixed with refs": func() (StorePath, error) {
+			return dir.MakeFixedOutputPath("x", FlatMethod, sha256, []StorePath{ref}, false)
+		},
+		"recursive sha1 with self": func() (StorePath, error) { return dir.MakeFixedOutputPath("x", RecursiveMethod, sha1, nil, true) },
+		"text with self":           func() (StorePath, error) { return dir.MakeFixedOutputPath("x", TextMethod, sha256, nil, true) },
+		"missing hash":             func() (StorePath, error) { return dir.MakeFixedOutputPath("x", FlatMethod, Hash{}, nil, false) },
+		"invalid name":             func() (StorePath, error) { return dir.MakeTextPath("a b", sha256, nil) },
+		"dot name":                 func() (StorePath, error) { return dir.MakeStorePath("source", sha256, "..") },
+		"zero hash":                func() (StorePath, error) { return dir.MakeOutputPath("out", Hash{}, "x") },
+	}
+	for name, compute := range tests {
+		if p, err := compute(); err == nil {
+			t.Errorf("%s: got %s, want an error", name, p)
+		}
+	}
+}
