@@ -33,8 +33,8 @@ type constCode struct {
 }
 
 func (c *constCode) eval(*Eval, *Env) (Value, error) { return c.v, nil }
-func (c *constCode) pos() lang.Pos                    { return c.p }
-func (c *constCode) thunk(*Eval, *Env) Value          { return c.v }
+func (c *constCode) pos() lang.Pos                   { return c.p }
+func (c *constCode) thunk(*Eval, *Env) Value         { return c.v }
 
 // varCode reads a variable bound in an enclosing scope.
 type varCode struct {
@@ -437,7 +437,7 @@ type inheritedCode struct {
 	value code
 }
 
-func (c *inheritedCode) pos() lang.Pos                        { return c.value.pos() }
+func (c *inheritedCode) pos() lang.Pos                         { return c.value.pos() }
 func (c *inheritedCode) eval(e *Eval, env *Env) (Value, error) { return c.value.eval(e, env) }
 
 // inheritFromSelect is the value of `inherit (src) x;`: src.x, where src

@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -78,17 +80,25 @@ type Builtin struct {
 // recursion; the evaluator's stack is sized for it.
 const DefaultMaxCallDepth = 2_000_000
 
+// stackPerLevel bounds the Go stack one level of evaluation depth takes
+// (measured at about 1.3 KiB for a recursive call); New sizes the
+// goroutine stack limit by it so that max-call-depth, not the Go runtime,
+// ends a runaway recursion.
+const stackPerLevel = 3 << 10
+
 // Eval is an evaluator: the global scope, caches, and settings.
 type Eval struct {
 	Options
-	fset         *lang.FileSet
-	globals      []Value
-	globalNames  []string
-	baseEnv      *lang.StaticEnv
-	builtins     Value
-	fileCache    map[string]Value
-	storeCache   map[string]string
-	callDepth    int
+	fset        *lang.FileSet
+	globals     []Value
+	globalNames []string
+	baseEnv     *lang.StaticEnv
+	builtins    Value
+	fileCache   map[string]Value
+	storeCache  map[string]string
+	// depth counts nested function calls and thunk evaluations, the two
+	// ways evaluation recurses without bound; maxCallDepth bounds it.
+	depth        int
 	maxCallDepth int
 }
 
@@ -107,6 +117,7 @@ func New(opts Options) *Eval {
 	if e.maxCallDepth <= 0 {
 		e.maxCallDepth = DefaultMaxCallDepth
 	}
+	ensureStack(e.maxCallDepth * stackPerLevel)
 	b := NewAttrsBuilder(len(opts.Builtins) + 1)
 	for _, bi := range opts.Builtins {
 		name := "__" + bi.Name
@@ -331,4 +342,17 @@ func (e *Eval) Render(err error) string {
 		return ee.Diagnostic().Render(e.fset, e.ShowTrace)
 	}
 	return "error: " + err.Error() + "\n"
+}
+
+var stackMu sync.Mutex
+var stackLimit = 1 << 30 // the Go default on 64-bit systems
+
+// ensureStack raises the goroutine stack limit to at least n bytes.
+func ensureStack(n int) {
+	stackMu.Lock()
+	defer stackMu.Unlock()
+	if n > stackLimit {
+		debug.SetMaxStack(n)
+		stackLimit = n
+	}
 }

@@ -63,11 +63,16 @@ func lambdaValue(c *Closure) Value { return Value{k: KindLambda, p: ptr(c)} }
 // CallFunction applies fn to args, as `fn a b …` at pos (NoPos when the
 // call comes from a builtin).
 func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
-	e.callDepth++
-	defer func() { e.callDepth-- }()
-	if e.callDepth > e.maxCallDepth {
+	if e.depth >= e.maxCallDepth {
 		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
 	}
+	e.depth++
+	r, err := e.callFunction(fn, args, pos)
+	e.depth--
+	return r, err
+}
+
+func (e *Eval) callFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
 	for len(args) > 0 {
 		if err := e.ForceAt(&fn, pos); err != nil {
 			return Value{}, err
@@ -230,7 +235,8 @@ func (l *lambdaCode) hasFormal(name Sym) bool {
 	return false
 }
 
-// Suggest returns Nix's "Did you mean …?" hint for a misspelt name, or "".
+// Suggest returns Nix's "Did you mean …?" hint for a misspelt name, or "":
+// up to five candidates within edit distance 2, nearest first.
 func Suggest(candidates []string, wrong string) string {
 	type scored struct {
 		name string
@@ -239,7 +245,7 @@ func Suggest(candidates []string, wrong string) string {
 	var best []scored
 	for _, c := range candidates {
 		d := levenshtein(c, wrong)
-		if d <= 3 && c != wrong {
+		if d <= 2 {
 			best = append(best, scored{c, d})
 		}
 	}
@@ -252,8 +258,8 @@ func Suggest(candidates []string, wrong string) string {
 		}
 		return best[i].name < best[j].name
 	})
-	if len(best) > 10 {
-		best = best[:10]
+	if len(best) > 5 {
+		best = best[:5]
 	}
 	if len(best) == 1 {
 		return "Did you mean " + best[0].name + "?"

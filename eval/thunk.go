@@ -41,7 +41,7 @@ func thunkValue(t *Thunk) Value { return Value{k: KindThunk, p: ptr(t)} }
 type funcCode func() (Value, error)
 
 func (f funcCode) eval(e *Eval, env *Env) (Value, error) { return f() }
-func (f funcCode) pos() lang.Pos                          { return lang.NoPos }
+func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
 
 type appCode struct {
 	fn   Value
@@ -97,8 +97,13 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 		err.recursionThunk = t
 		return Value{}, err
 	}
+	if e.depth >= e.maxCallDepth {
+		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
+	}
 	t.state = thunkRunning
+	e.depth++
 	r, err := t.code.eval(e, t.env)
+	e.depth--
 	if err != nil {
 		t.state = thunkPending
 		if ee, ok := err.(*Error); ok && ee.recursionThunk == t {

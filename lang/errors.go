@@ -69,4 +69,3 @@ func (l ErrorList) Err() error {
 	}
 	return l
 }
-

@@ -518,11 +518,13 @@ func startsSelect(k TokenKind) bool {
 //
 //	expr_app = expr_app expr_select | expr_select
 func (p *parser) parseApp(closer string) Expr {
+	// The call starts where its first token does, an opening parenthesis
+	// included: that is where Nix reports "from call site".
+	start := p.pos(p.tok.Start)
 	fn := p.parseSelect(closer)
 	if !startsSelect(p.tok.Kind) {
 		return fn
 	}
-	start, _ := fn.Span()
 	call := &Call{Start: start, Fn: fn}
 	for startsSelect(p.tok.Kind) {
 		call.Args = append(call.Args, p.parseSelect(closer))
@@ -537,8 +539,8 @@ func (p *parser) parseApp(closer string) Expr {
 //	            | expr_simple OR_KW
 //	            | expr_simple
 func (p *parser) parseSelect(closer string) Expr {
+	start := p.pos(p.tok.Start)
 	x := p.parseSimple(closer)
-	start, _ := x.Span()
 	switch p.tok.Kind {
 	case DOT:
 		p.next()

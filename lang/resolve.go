@@ -35,7 +35,7 @@ type StaticEnv struct {
 	Up    *StaticEnv
 	Names []string
 	// Defs, if not nil, holds the definition position of each name.
-	Defs  []Pos
+	Defs     []Pos
 	index    map[string]int
 	with     bool
 	withExpr *With

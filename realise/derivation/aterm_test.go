@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"errors"
 	"strings"
 	"testing"
@@ -147,7 +149,7 @@ func TestParseRejectsBadNames(t *testing.T) {
 func TestTextContentAddressedOutput(t *testing.T) {
 	// Newer Nix versions write "text:sha256" fixed outputs; their path is a
 	// text path without references.
-	h := store.HashString(store.SHA256, "contents")
+	h := nixhash.SumString(nixhash.SHA256, "contents")
 	p, err := testDir.MakeTextPath("t", h, nil)
 	if err != nil {
 		t.Fatal(err)

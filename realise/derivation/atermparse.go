@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -354,7 +356,7 @@ func (p *parser) checkOutput(o Output, pathAt, algoAt, hashAt int) error {
 			return p.failAt(algoAt, "%v", err)
 		}
 		if o.Hash != "" {
-			h, err := store.ParseHashUnprefixed(o.Hash, algo)
+			h, err := nixhash.ParseUnprefixed(o.Hash, algo)
 			if err != nil {
 				return p.failAt(hashAt, "%v", err)
 			}

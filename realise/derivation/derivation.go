@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 	"slices"
 
@@ -62,17 +64,17 @@ func (o Output) Kind() OutputKind {
 }
 
 // FixedHash parses the content address of a fixed output.
-func (o Output) FixedHash() (store.ContentAddressMethod, store.Hash, error) {
+func (o Output) FixedHash() (store.ContentAddressMethod, nixhash.Hash, error) {
 	if o.Kind() != FixedOutput {
-		return 0, store.Hash{}, fmt.Errorf("output is not fixed-output (hash algorithm %q, hash %q)", o.HashAlgo, o.Hash)
+		return 0, nixhash.Hash{}, fmt.Errorf("output is not fixed-output (hash algorithm %q, hash %q)", o.HashAlgo, o.Hash)
 	}
 	method, algo, err := store.ParseMethodAlgorithm(o.HashAlgo)
 	if err != nil {
-		return 0, store.Hash{}, err
+		return 0, nixhash.Hash{}, err
 	}
-	h, err := store.ParseHashUnprefixed(o.Hash, algo)
+	h, err := nixhash.ParseUnprefixed(o.Hash, algo)
 	if err != nil {
-		return 0, store.Hash{}, err
+		return 0, nixhash.Hash{}, err
 	}
 	return method, h, nil
 }

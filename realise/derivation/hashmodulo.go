@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 	"sync"
 
@@ -28,7 +30,7 @@ func FileLoader(dir store.Dir) Loader {
 // ATerm with every input derivation path replaced by the base16 modulo hash
 // of the outputs used from it.
 type ModuloHash struct {
-	Outputs map[string]store.Hash
+	Outputs map[string]nixhash.Hash
 	// Deferred is set when the derivation depends, directly or not, on a
 	// floating content-addressed derivation, so that its output paths are
 	// only known after building.
@@ -98,7 +100,7 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 	if typ == TypeFixedOutput {
 		return h.fixedOutputHashes(d)
 	}
-	result := ModuloHash{Outputs: map[string]store.Hash{}, Deferred: typ == TypeFloating}
+	result := ModuloHash{Outputs: map[string]nixhash.Hash{}, Deferred: typ == TypeFloating}
 
 	// Inputs with equal hashes merge; sortedKeys then orders them by hash.
 	groups := map[string][]string{}
@@ -122,7 +124,7 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 		inputs = append(inputs, inputGroup{hash: key, outputs: groups[key]})
 	}
 
-	drvHash := store.HashBytes(store.SHA256, d.appendATerm(nil, maskOutputs, inputs))
+	drvHash := nixhash.Sum(nixhash.SHA256, d.appendATerm(nil, maskOutputs, inputs))
 	for name := range d.Outputs {
 		result.Outputs[name] = drvHash
 	}
@@ -130,14 +132,14 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 }
 
 func (h *Hasher) fixedOutputHashes(d *Derivation) (ModuloHash, error) {
-	result := ModuloHash{Outputs: map[string]store.Hash{}}
+	result := ModuloHash{Outputs: map[string]nixhash.Hash{}}
 	for name, o := range d.Outputs {
 		// The path is recomputed rather than read, as Nix does.
 		path, err := fixedOutputPath(h.dir, d.Name, name, o)
 		if err != nil {
 			return ModuloHash{}, fmt.Errorf("output '%s' of '%s': %w", name, d.Name, err)
 		}
-		result.Outputs[name] = store.HashString(store.SHA256, "fixed:out:"+o.HashAlgo+":"+o.Hash+":"+path)
+		result.Outputs[name] = nixhash.SumString(nixhash.SHA256, "fixed:out:"+o.HashAlgo+":"+o.Hash+":"+path)
 	}
 	return result, nil
 }

@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"errors"
 	"strings"
 	"testing"
@@ -50,14 +52,14 @@ func TestHashModuloMasksOutputs(t *testing.T) {
 	blank := *d
 	blank.Outputs = map[string]Output{"out": {}}
 	blank.Env = map[string]string{"name": "masked", "out": ""}
-	if want := store.HashBytes(store.SHA256, blank.ATerm()); masked.Outputs["out"] != want {
+	if want := nixhash.Sum(nixhash.SHA256, blank.ATerm()); masked.Outputs["out"] != want {
 		t.Errorf("masked hash %v, want the hash of %s", masked.Outputs["out"], blank.ATerm())
 	}
 	unmasked, err := h.HashModulo(d, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := store.HashBytes(store.SHA256, d.ATerm()); unmasked.Outputs["out"] != want {
+	if want := nixhash.Sum(nixhash.SHA256, d.ATerm()); unmasked.Outputs["out"] != want {
 		t.Errorf("unmasked hash of a derivation without inputs should hash its ATerm")
 	}
 }
@@ -81,7 +83,7 @@ func TestHashModuloReplacesInputsByTheirHashes(t *testing.T) {
 	}
 	replaced := *top
 	replaced.InputDrvs = map[string][]string{depHash.Outputs["out"].Base16(): {"dev", "out"}}
-	if want := store.HashBytes(store.SHA256, replaced.ATerm()); got.Outputs["out"] != want {
+	if want := nixhash.Sum(nixhash.SHA256, replaced.ATerm()); got.Outputs["out"] != want {
 		t.Errorf("modulo hash %v, want the hash of %s", got.Outputs["out"], replaced.ATerm())
 	}
 }

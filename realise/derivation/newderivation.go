@@ -1,6 +1,8 @@
 package derivation
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 
 	"github.com/nixl-project/nixl/realise/store"
@@ -27,17 +29,17 @@ func ParseOutputHashMode(mode string) (store.ContentAddressMethod, error) {
 // "<algo>:"); and an empty outputHash stands for the all-zero hash of
 // outputHashAlgo, about which the evaluator should warn.
 func (d *Derivation) SetFixedOutput(dir store.Dir, method store.ContentAddressMethod, outputHash, outputHashAlgo string) error {
-	algo, err := store.ParseHashAlgorithm(outputHashAlgo)
+	algo, err := nixhash.ParseAlgorithm(outputHashAlgo)
 	if err != nil {
 		algo = 0
 	}
-	var h store.Hash
+	var h nixhash.Hash
 	if outputHash == "" {
 		if algo == 0 {
 			return fmt.Errorf("empty hash requires explicit hash type")
 		}
-		h, _ = store.NewHash(algo, make([]byte, algo.Size()))
-	} else if h, err = store.ParseHash(outputHash, algo); err != nil {
+		h, _ = nixhash.New(algo, make([]byte, algo.Size()))
+	} else if h, err = nixhash.Parse(outputHash, algo); err != nil {
 		return err
 	}
 	o := Output{HashAlgo: store.FormatMethodAlgorithm(method, h.Algorithm()), Hash: h.Base16()}

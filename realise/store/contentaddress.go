@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 	"strings"
 )
@@ -42,14 +44,14 @@ func (m ContentAddressMethod) String() string {
 
 // ParseMethodAlgorithm splits strings such as "sha256", "r:sha1" or
 // "text:sha256" into a method and an algorithm.
-func ParseMethodAlgorithm(s string) (ContentAddressMethod, HashAlgorithm, error) {
+func ParseMethodAlgorithm(s string) (ContentAddressMethod, nixhash.Algorithm, error) {
 	method, rest := FlatMethod, s
 	if after, ok := strings.CutPrefix(s, "r:"); ok {
 		method, rest = RecursiveMethod, after
 	} else if after, ok := strings.CutPrefix(s, "text:"); ok {
 		method, rest = TextMethod, after
 	}
-	algo, err := ParseHashAlgorithm(rest)
+	algo, err := nixhash.ParseAlgorithm(rest)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -57,6 +59,6 @@ func ParseMethodAlgorithm(s string) (ContentAddressMethod, HashAlgorithm, error)
 }
 
 // FormatMethodAlgorithm is the inverse of ParseMethodAlgorithm.
-func FormatMethodAlgorithm(method ContentAddressMethod, algo HashAlgorithm) string {
+func FormatMethodAlgorithm(method ContentAddressMethod, algo nixhash.Algorithm) string {
 	return method.Prefix() + algo.String()
 }

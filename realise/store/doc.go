@@ -1,7 +1,6 @@
-// Package store holds the pure, database-free building blocks of a Nix
-// store: the nixbase32 encoding, cryptographic hashes in every textual form
-// Nix accepts, store path names and their content-addressed computation, and
-// the NAR archive format.
+// Package store holds the building blocks of a Nix store: store path names
+// and their content-addressed computation, and the NAR archive format.
+// Hashes and their encodings live in package nixhash.
 //
 // Everything here must agree byte for byte with C++ Nix, because store paths,
 // .drv files and NAR dumps are shared with it. The store directory is never
@@ -10,8 +9,6 @@
 //
 // Design notes:
 //
-//   - [Hash] is a small comparable value (algorithm plus a fixed-size digest
-//     array), so it can be used as a map key and compared with ==.
 //   - [StorePath] is the base name of a store path ("<hash>-<name>") and is
 //     only constructed through validating functions, so a StorePath value is
 //     always well formed. Its absolute form needs a [Dir].

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"path/filepath"
 	"testing"
 )
@@ -14,7 +16,7 @@ func BenchmarkNARHash(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, _, err := HashPath(SHA256, path, nil); err != nil {
+		if _, _, err := HashPath(nixhash.SHA256, path, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -24,7 +26,7 @@ func BenchmarkNARHash(b *testing.B) {
 func BenchmarkNARHashSmallFiles(b *testing.B) {
 	tree := buildTestTree(b, b.TempDir())
 	for b.Loop() {
-		if _, _, err := HashPath(SHA256, tree, nil); err != nil {
+		if _, _, err := HashPath(nixhash.SHA256, tree, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -103,7 +105,7 @@ func TestNARGoldenAgainstRecordedNix(t *testing.T) {
 		golden := map[string]narGolden{}
 		for name, path := range roots {
 			nar := nixDump(t, nixStore, path)
-			g := narGolden{NARSHA256: HashBytes(SHA256, nar).NixBase32(), NARSize: int64(len(nar))}
+			g := narGolden{NARSHA256: nixhash.Sum(nixhash.SHA256, nar).NixBase32(), NARSize: int64(len(nar))}
 			if name == "tree" || name == "tree/empty" {
 				g.SourcePath = nixSourcePath(t, nixInstantiate, path)
 				mustDo(t, os.WriteFile(filepath.Join("testdata", strings.ReplaceAll(name, "/", "-")+".nar"), nar, 0o644))
@@ -125,7 +127,7 @@ func TestNARGoldenAgainstRecordedNix(t *testing.T) {
 			if !ok {
 				t.Fatalf("no golden entry for %q", name)
 			}
-			h, size, err := HashPath(SHA256, path, nil)
+			h, size, err := HashPath(nixhash.SHA256, path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"bufio"
 	"bytes"
 	"encoding/binary"
@@ -130,7 +132,7 @@ func TestDumpBytesMatchesDumpPath(t *testing.T) {
 		if err != nil || n != int64(got.Len()) || !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("DumpBytes(%d bytes) differs from DumpPath of the same file (n=%d, err=%v)", len(contents), n, err)
 		}
-		if HashNARBytes(SHA256, []byte(contents)) != HashBytes(SHA256, want) {
+		if HashNARBytes(nixhash.SHA256, []byte(contents)) != nixhash.Sum(nixhash.SHA256, want) {
 			t.Errorf("HashNARBytes(%d bytes) is not the hash of the NAR", len(contents))
 		}
 	}
@@ -179,7 +181,7 @@ func TestDumpStreamsInConstantMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	if _, _, err := HashPath(SHA256, path, nil); err != nil {
+	if _, _, err := HashPath(nixhash.SHA256, path, nil); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)

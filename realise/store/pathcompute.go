@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -16,15 +18,15 @@ import (
 
 // MakeStorePath computes the path for a fingerprint with the given type
 // (such as "text", "source" or "output:out") and inner hash.
-func (d Dir) MakeStorePath(pathType string, innerHash Hash, name string) (StorePath, error) {
+func (d Dir) MakeStorePath(pathType string, innerHash nixhash.Hash, name string) (StorePath, error) {
 	if err := ValidateStorePathName(name); err != nil {
 		return StorePath{}, err
 	}
 	if innerHash.IsZero() {
 		return StorePath{}, fmt.Errorf("store path '%s' needs a hash", name)
 	}
-	fingerprint := pathType + ":" + innerHash.Encode(Base16, true) + ":" + string(d) + ":" + name
-	digest := CompressHash(HashString(SHA256, fingerprint), storePathHashBytes)
+	fingerprint := pathType + ":" + innerHash.Encode(nixhash.Base16, true) + ":" + string(d) + ":" + name
+	digest := nixhash.Compress(nixhash.SumString(nixhash.SHA256, fingerprint), storePathHashBytes)
 	return storePathFromDigest(digest, name), nil
 }
 
@@ -52,8 +54,8 @@ func sortedUniquePaths(paths []StorePath) []StorePath {
 
 // MakeTextPath computes the path of a text file (builtins.toFile, .drv files)
 // from the SHA-256 of its contents and its references.
-func (d Dir) MakeTextPath(name string, contentHash Hash, references []StorePath) (StorePath, error) {
-	if contentHash.Algorithm() != SHA256 {
+func (d Dir) MakeTextPath(name string, contentHash nixhash.Hash, references []StorePath) (StorePath, error) {
+	if contentHash.Algorithm() != nixhash.SHA256 {
 		return StorePath{}, fmt.Errorf("text store path '%s' needs a sha256 hash, got %s", name, contentHash.Algorithm())
 	}
 	return d.MakeStorePath(d.typeWithReferences("text", references, false), contentHash, name)
@@ -61,13 +63,13 @@ func (d Dir) MakeTextPath(name string, contentHash Hash, references []StorePath)
 
 // ComputeTextPath is MakeTextPath for the given contents.
 func (d Dir) ComputeTextPath(name string, contents []byte, references []StorePath) (StorePath, error) {
-	return d.MakeTextPath(name, HashBytes(SHA256, contents), references)
+	return d.MakeTextPath(name, nixhash.Sum(nixhash.SHA256, contents), references)
 }
 
 // MakeSourcePath computes the path of a tree added recursively with SHA-256
 // (the NAR hash), possibly with references and a reference to itself.
-func (d Dir) MakeSourcePath(name string, narHash Hash, references []StorePath, selfReference bool) (StorePath, error) {
-	if narHash.Algorithm() != SHA256 {
+func (d Dir) MakeSourcePath(name string, narHash nixhash.Hash, references []StorePath, selfReference bool) (StorePath, error) {
+	if narHash.Algorithm() != nixhash.SHA256 {
 		return StorePath{}, fmt.Errorf("source store path '%s' needs a sha256 hash, got %s", name, narHash.Algorithm())
 	}
 	return d.MakeStorePath(d.typeWithReferences("source", references, selfReference), narHash, name)
@@ -78,12 +80,12 @@ func (d Dir) MakeSourcePath(name string, narHash Hash, references []StorePath, s
 // Recursive SHA-256 is a source path and text is a text path; every other
 // combination is named by "fixed:out:<method prefix><algo>:<base16>:" and
 // cannot have references.
-func (d Dir) MakeFixedOutputPath(name string, method ContentAddressMethod, h Hash, references []StorePath, selfReference bool) (StorePath, error) {
+func (d Dir) MakeFixedOutputPath(name string, method ContentAddressMethod, h nixhash.Hash, references []StorePath, selfReference bool) (StorePath, error) {
 	if h.IsZero() {
 		return StorePath{}, fmt.Errorf("fixed-output path '%s' needs a hash", name)
 	}
 	switch {
-	case method == RecursiveMethod && h.Algorithm() == SHA256:
+	case method == RecursiveMethod && h.Algorithm() == nixhash.SHA256:
 		return d.MakeSourcePath(name, h, references, selfReference)
 	case method == TextMethod:
 		if selfReference {
@@ -95,7 +97,7 @@ func (d Dir) MakeFixedOutputPath(name string, method ContentAddressMethod, h Has
 	case len(references) > 0 || selfReference:
 		return StorePath{}, fmt.Errorf("fixed-output path '%s' with %s%s cannot have references", name, method.Prefix(), h.Algorithm())
 	}
-	inner := HashString(SHA256, "fixed:out:"+method.Prefix()+h.Encode(Base16, true)+":")
+	inner := nixhash.SumString(nixhash.SHA256, "fixed:out:"+method.Prefix()+h.Encode(nixhash.Base16, true)+":")
 	return d.MakeStorePath("output:out", inner, name)
 }
 
@@ -110,6 +112,6 @@ func OutputPathName(drvName, outputName string) string {
 
 // MakeOutputPath computes the path of an output of an input-addressed
 // derivation from the derivation's (masked) modulo hash.
-func (d Dir) MakeOutputPath(outputName string, drvHash Hash, drvName string) (StorePath, error) {
+func (d Dir) MakeOutputPath(outputName string, drvHash nixhash.Hash, drvName string) (StorePath, error) {
 	return d.MakeStorePath("output:"+outputName, drvHash, OutputPathName(drvName, outputName))
 }

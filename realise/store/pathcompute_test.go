@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"encoding/json"
 	"os"
 	"strings"
@@ -71,14 +73,14 @@ func TestStorePathsMatchNix(t *testing.T) {
 			if c.Mode == "recursive" {
 				method = RecursiveMethod
 			}
-			var algo HashAlgorithm
+			var algo nixhash.Algorithm
 			if c.Algo != "" {
 				var err error
-				if algo, err = ParseHashAlgorithm(c.Algo); err != nil {
+				if algo, err = nixhash.ParseAlgorithm(c.Algo); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h, err := ParseHash(c.Hash, algo)
+			h, err := nixhash.Parse(c.Hash, algo)
 			if err != nil {
 				t.Errorf("%s: fixed %q: %v", dir, c.Name, err)
 				continue
@@ -110,7 +112,7 @@ func TestSourcePathWithReferencesAndSelfMatchesNix(t *testing.T) {
 	if !ok {
 		t.Fatalf("unexpected content address %q", golden.CA)
 	}
-	h, err := ParseHashPrefixed(hashText)
+	h, err := nixhash.ParsePrefixed(hashText)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,13 +151,13 @@ func TestSourcePathWithReferencesAndSelfMatchesNix(t *testing.T) {
 func TestStorePathFingerprint(t *testing.T) {
 	// The fingerprint layout, spelled out independently of MakeStorePath.
 	dir := Dir("/tmp/nixl-test-store")
-	inner := HashString(SHA256, "contents")
+	inner := nixhash.SumString(nixhash.SHA256, "contents")
 	ref, err := NewStorePath(sampleHashPart, "dep")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fingerprint := "text:" + string(dir) + "/" + ref.String() + ":sha256:" + inner.Base16() + ":" + string(dir) + ":name"
-	want := EncodeNixBase32(CompressHash(HashString(SHA256, fingerprint), 20)) + "-name"
+	want := nixhash.EncodeBase32(nixhash.Compress(nixhash.SumString(nixhash.SHA256, fingerprint), 20)) + "-name"
 	got, err := dir.MakeTextPath("name", inner, []StorePath{ref, ref})
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +168,7 @@ func TestStorePathFingerprint(t *testing.T) {
 }
 
 func TestMakeOutputPathNaming(t *testing.T) {
-	h := HashString(SHA256, "drv")
+	h := nixhash.SumString(nixhash.SHA256, "drv")
 	out, err := DefaultDir.MakeOutputPath("out", h, "hello-1.0")
 	if err != nil {
 		t.Fatal(err)
@@ -186,8 +188,8 @@ func TestMakeOutputPathNaming(t *testing.T) {
 
 func TestPathComputationErrors(t *testing.T) {
 	dir := DefaultDir
-	sha1 := HashString(SHA1, "")
-	sha256 := HashString(SHA256, "")
+	sha1 := nixhash.SumString(nixhash.SHA1, "")
+	sha256 := nixhash.SumString(nixhash.SHA256, "")
 	ref, _ := NewStorePath(sampleHashPart, "dep")
 	tests := map[string]func() (StorePath, error){
 		"text with sha1":   func() (StorePath, error) { return dir.MakeTextPath("x", sha1, nil) },
@@ -197,10 +199,10 @@ func TestPathComputationErrors(t *testing.T) {
 		},
 		"recursive sha1 with self": func() (StorePath, error) { return dir.MakeFixedOutputPath("x", RecursiveMethod, sha1, nil, true) },
 		"text with self":           func() (StorePath, error) { return dir.MakeFixedOutputPath("x", TextMethod, sha256, nil, true) },
-		"missing hash":             func() (StorePath, error) { return dir.MakeFixedOutputPath("x", FlatMethod, Hash{}, nil, false) },
+		"missing hash":             func() (StorePath, error) { return dir.MakeFixedOutputPath("x", FlatMethod, nixhash.Hash{}, nil, false) },
 		"invalid name":             func() (StorePath, error) { return dir.MakeTextPath("a b", sha256, nil) },
 		"dot name":                 func() (StorePath, error) { return dir.MakeStorePath("source", sha256, "..") },
-		"zero hash":                func() (StorePath, error) { return dir.MakeOutputPath("out", Hash{}, "x") },
+		"zero hash":                func() (StorePath, error) { return dir.MakeOutputPath("out", nixhash.Hash{}, "x") },
 	}
 	for name, compute := range tests {
 		if p, err := compute(); err == nil {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nixl-project/nixl/nixhash"
+
 	"fmt"
 	"path"
 	"strings"
@@ -40,7 +42,7 @@ func ParseStorePathBase(base string) (StorePath, error) {
 		return StorePath{}, fmt.Errorf("'%s' is too short to be a valid store path", base)
 	}
 	for i := 0; i < StorePathHashLen; i++ {
-		if !IsNixBase32Digit(base[i]) {
+		if !nixhash.IsBase32Digit(base[i]) {
 			return StorePath{}, fmt.Errorf("store path '%s' contains illegal base-32 character '%c'", base, base[i])
 		}
 	}
@@ -56,7 +58,7 @@ func ParseStorePathBase(base string) (StorePath, error) {
 // storePathFromDigest builds a path from a 20-byte digest and a name that the
 // caller has already validated.
 func storePathFromDigest(digest []byte, name string) StorePath {
-	return StorePath{base: EncodeNixBase32(digest) + "-" + name}
+	return StorePath{base: nixhash.EncodeBase32(digest) + "-" + name}
 }
 
 // ValidateStorePathName checks a name as Nix does for the part after the

@@ -1,4 +1,4 @@
-package store
+package nixhash
 
 import (
 	"crypto/md5"
@@ -12,12 +12,12 @@ import (
 	"io"
 )
 
-// HashAlgorithm identifies one of the hash functions Nix supports. The zero
+// Algorithm identifies one of the hash functions Nix supports. The zero
 // value means "no algorithm" and is used where the algorithm is unknown.
-type HashAlgorithm uint8
+type Algorithm uint8
 
 const (
-	MD5 HashAlgorithm = iota + 1
+	MD5 Algorithm = iota + 1
 	SHA1
 	SHA256
 	SHA512
@@ -30,30 +30,30 @@ var hashAlgorithmNames = [...]string{MD5: "md5", SHA1: "sha1", SHA256: "sha256",
 
 var hashAlgorithmSizes = [...]int{MD5: md5.Size, SHA1: sha1.Size, SHA256: sha256.Size, SHA512: sha512.Size}
 
-// ParseHashAlgorithm parses the names Nix uses: md5, sha1, sha256, sha512.
-func ParseHashAlgorithm(name string) (HashAlgorithm, error) {
+// ParseAlgorithm parses the names Nix uses: md5, sha1, sha256, sha512.
+func ParseAlgorithm(name string) (Algorithm, error) {
 	for algo, n := range hashAlgorithmNames {
 		if n != "" && n == name {
-			return HashAlgorithm(algo), nil
+			return Algorithm(algo), nil
 		}
 	}
 	return 0, fmt.Errorf("unknown hash algorithm '%s'", name)
 }
 
-func (a HashAlgorithm) valid() bool {
+func (a Algorithm) valid() bool {
 	return a >= MD5 && a <= SHA512
 }
 
 // String returns Nix's name for the algorithm.
-func (a HashAlgorithm) String() string {
+func (a Algorithm) String() string {
 	if !a.valid() {
-		return fmt.Sprintf("HashAlgorithm(%d)", uint8(a))
+		return fmt.Sprintf("Algorithm(%d)", uint8(a))
 	}
 	return hashAlgorithmNames[a]
 }
 
 // Size is the digest length in bytes, or 0 for an invalid algorithm.
-func (a HashAlgorithm) Size() int {
+func (a Algorithm) Size() int {
 	if !a.valid() {
 		return 0
 	}
@@ -62,7 +62,7 @@ func (a HashAlgorithm) Size() int {
 
 // New returns a fresh hasher. It panics on an invalid algorithm, which is a
 // programming error: algorithms only come from the constants or parsing.
-func (a HashAlgorithm) New() hash.Hash {
+func (a Algorithm) New() hash.Hash {
 	switch a {
 	case MD5:
 		return md5.New()
@@ -76,21 +76,21 @@ func (a HashAlgorithm) New() hash.Hash {
 	panic(fmt.Sprintf("store: hasher requested for invalid %v", a))
 }
 
-func (a HashAlgorithm) base16Len() int { return 2 * a.Size() }
+func (a Algorithm) base16Len() int { return 2 * a.Size() }
 
-func (a HashAlgorithm) nixBase32Len() int { return NixBase32EncodedLen(a.Size()) }
+func (a Algorithm) nixBase32Len() int { return Base32EncodedLen(a.Size()) }
 
-func (a HashAlgorithm) base64Len() int { return base64.StdEncoding.EncodedLen(a.Size()) }
+func (a Algorithm) base64Len() int { return base64.StdEncoding.EncodedLen(a.Size()) }
 
 // Hash is a digest together with the algorithm that produced it. The zero
 // Hash has no algorithm; see IsZero.
 type Hash struct {
-	algorithm HashAlgorithm
+	algorithm Algorithm
 	digest    [maxDigestSize]byte
 }
 
-// NewHash wraps a digest, checking that its length fits the algorithm.
-func NewHash(algo HashAlgorithm, digest []byte) (Hash, error) {
+// New wraps a digest, checking that its length fits the algorithm.
+func New(algo Algorithm, digest []byte) (Hash, error) {
 	if !algo.valid() {
 		return Hash{}, fmt.Errorf("invalid hash algorithm %v", algo)
 	}
@@ -102,39 +102,40 @@ func NewHash(algo HashAlgorithm, digest []byte) (Hash, error) {
 	return h, nil
 }
 
-// hashFromSum builds a Hash from a digest known to have the right length.
-func hashFromSum(algo HashAlgorithm, sum []byte) Hash {
+// FromSum builds a Hash from a digest known to have the right length
+// (the Sum of algo's hash.Hash).
+func FromSum(algo Algorithm, sum []byte) Hash {
 	h := Hash{algorithm: algo}
 	copy(h.digest[:], sum)
 	return h
 }
 
-// HashBytes hashes data in one go.
-func HashBytes(algo HashAlgorithm, data []byte) Hash {
+// Sum hashes data in one go.
+func Sum(algo Algorithm, data []byte) Hash {
 	hasher := algo.New()
 	hasher.Write(data)
-	return hashFromSum(algo, hasher.Sum(nil))
+	return FromSum(algo, hasher.Sum(nil))
 }
 
-// HashString hashes the bytes of s.
-func HashString(algo HashAlgorithm, s string) Hash {
+// SumString hashes the bytes of s.
+func SumString(algo Algorithm, s string) Hash {
 	hasher := algo.New()
 	io.WriteString(hasher, s)
-	return hashFromSum(algo, hasher.Sum(nil))
+	return FromSum(algo, hasher.Sum(nil))
 }
 
-// HashReader hashes everything r yields and reports how many bytes that was.
-func HashReader(algo HashAlgorithm, r io.Reader) (Hash, int64, error) {
+// SumReader hashes everything r yields and reports how many bytes that was.
+func SumReader(algo Algorithm, r io.Reader) (Hash, int64, error) {
 	hasher := algo.New()
-	n, err := io.CopyBuffer(hasher, r, make([]byte, copyBufferSize))
+	n, err := io.CopyBuffer(hasher, r, make([]byte, readBufferSize))
 	if err != nil {
 		return Hash{}, n, err
 	}
-	return hashFromSum(algo, hasher.Sum(nil)), n, nil
+	return FromSum(algo, hasher.Sum(nil)), n, nil
 }
 
 // Algorithm returns the hash algorithm (zero for the zero Hash).
-func (h Hash) Algorithm() HashAlgorithm { return h.algorithm }
+func (h Hash) Algorithm() Algorithm { return h.algorithm }
 
 // Digest returns a copy of the raw digest bytes.
 func (h Hash) Digest() []byte {
@@ -147,11 +148,11 @@ func (h Hash) IsZero() bool { return h.algorithm == 0 }
 
 func (h Hash) digestBytes() []byte { return h.digest[:h.algorithm.Size()] }
 
-// HashEncoding selects a textual form of a digest.
-type HashEncoding uint8
+// Encoding selects a textual form of a digest.
+type Encoding uint8
 
 const (
-	Base16 HashEncoding = iota
+	Base16 Encoding = iota
 	NixBase32
 	Base64
 	// SRI is "<algorithm>-<base64>" and always includes the algorithm.
@@ -160,13 +161,13 @@ const (
 
 // Encode renders the digest. With withAlgorithm, non-SRI forms are prefixed by
 // "<algorithm>:", matching Nix's Hash::to_string.
-func (h Hash) Encode(enc HashEncoding, withAlgorithm bool) string {
+func (h Hash) Encode(enc Encoding, withAlgorithm bool) string {
 	var body string
 	switch enc {
 	case Base16:
 		body = hex.EncodeToString(h.digestBytes())
 	case NixBase32:
-		body = EncodeNixBase32(h.digestBytes())
+		body = EncodeBase32(h.digestBytes())
 	case Base64, SRI:
 		body = base64.StdEncoding.EncodeToString(h.digestBytes())
 	default:
@@ -201,9 +202,9 @@ func (h Hash) String() string {
 	return h.Encode(NixBase32, true)
 }
 
-// CompressHash folds the digest into size bytes by XOR-ing byte i into
+// Compress folds the digest into size bytes by XOR-ing byte i into
 // position i mod size. Store path hashes are SHA-256 compressed to 20 bytes.
-func CompressHash(h Hash, size int) []byte {
+func Compress(h Hash, size int) []byte {
 	if size <= 0 {
 		return []byte{}
 	}
@@ -213,3 +214,7 @@ func CompressHash(h Hash, size int) []byte {
 	}
 	return out
 }
+
+// readBufferSize is the chunk size for hashing readers: large enough that
+// per-call overhead vanishes next to the hashing itself.
+const readBufferSize = 1 << 20

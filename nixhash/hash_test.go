@@ -1,4 +1,4 @@
-package store
+package nixhash
 
 import (
 	"encoding/hex"
@@ -42,13 +42,13 @@ func TestParseHashMatchesNix(t *testing.T) {
 		t.Fatalf("only %d cases in testdata/hashes.json", len(cases))
 	}
 	for _, c := range cases {
-		var expected HashAlgorithm
+		var expected Algorithm
 		if c.Type != "" {
-			if expected, err = ParseHashAlgorithm(c.Type); err != nil {
+			if expected, err = ParseAlgorithm(c.Type); err != nil {
 				t.Fatal(err)
 			}
 		}
-		h, err := ParseHash(c.Input, expected)
+		h, err := Parse(c.Input, expected)
 		if c.Error != "" {
 			switch {
 			case err == nil:
@@ -78,31 +78,31 @@ func TestParseHashMatchesNix(t *testing.T) {
 func TestParseHashVariants(t *testing.T) {
 	const hex256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	const sri = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-	if h, err := ParseHashPrefixed("sha256:" + hex256); err != nil || h.SRI() != sri {
+	if h, err := ParsePrefixed("sha256:" + hex256); err != nil || h.SRI() != sri {
 		t.Errorf("ParseHashPrefixed: %v, %v", h, err)
 	}
-	if _, err := ParseHashPrefixed(hex256); err == nil || !strings.Contains(err.Error(), "does not include a type") {
+	if _, err := ParsePrefixed(hex256); err == nil || !strings.Contains(err.Error(), "does not include a type") {
 		t.Errorf("ParseHashPrefixed without prefix: %v", err)
 	}
-	if h, err := ParseHashUnprefixed(hex256, SHA256); err != nil || h.SRI() != sri {
+	if h, err := ParseUnprefixed(hex256, SHA256); err != nil || h.SRI() != sri {
 		t.Errorf("ParseHashUnprefixed: %v, %v", h, err)
 	}
-	if _, err := ParseHashUnprefixed(sri, SHA256); err == nil {
+	if _, err := ParseUnprefixed(sri, SHA256); err == nil {
 		t.Error("ParseHashUnprefixed accepted an SRI hash")
 	}
-	if h, err := ParseSRIHash(sri); err != nil || h.Base16() != hex256 {
+	if h, err := ParseSRI(sri); err != nil || h.Base16() != hex256 {
 		t.Errorf("ParseSRIHash: %v, %v", h, err)
 	}
-	if _, err := ParseSRIHash("sha256:" + hex256); err == nil || !strings.Contains(err.Error(), "is not SRI") {
+	if _, err := ParseSRI("sha256:" + hex256); err == nil || !strings.Contains(err.Error(), "is not SRI") {
 		t.Errorf("ParseSRIHash of a prefixed hash: %v", err)
 	}
-	if _, err := ParseSRIHash("sha256-" + hex256); err == nil || !strings.Contains(err.Error(), "invalid SRI hash") {
+	if _, err := ParseSRI("sha256-" + hex256); err == nil || !strings.Contains(err.Error(), "invalid SRI hash") {
 		t.Errorf("ParseSRIHash of base16 digest: %v", err)
 	}
 }
 
 func TestHashFormattingAndAccessors(t *testing.T) {
-	h := HashString(SHA1, "")
+	h := SumString(SHA1, "")
 	if got, want := h.String(), "sha1:143xibwh31h9bvxzalr0sjvbbvpa6ffs"; got != want {
 		t.Errorf("String() = %s, want %s", got, want)
 	}
@@ -116,33 +116,33 @@ func TestHashFormattingAndAccessors(t *testing.T) {
 		t.Errorf("accessors of %v are wrong", h)
 	}
 	h.Digest()[0] ^= 0xff // must not alias the hash
-	if h != HashString(SHA1, "") {
+	if h != SumString(SHA1, "") {
 		t.Error("Digest() returned an aliased slice")
 	}
 	if !(Hash{}).IsZero() {
 		t.Error("zero Hash is not IsZero")
 	}
-	r, n, err := HashReader(SHA256, strings.NewReader("abc"))
-	if err != nil || n != 3 || r != HashBytes(SHA256, []byte("abc")) {
+	r, n, err := SumReader(SHA256, strings.NewReader("abc"))
+	if err != nil || n != 3 || r != Sum(SHA256, []byte("abc")) {
 		t.Errorf("HashReader = %v, %d, %v", r, n, err)
 	}
-	if _, err := NewHash(SHA256, make([]byte, 20)); err == nil {
+	if _, err := New(SHA256, make([]byte, 20)); err == nil {
 		t.Error("NewHash accepted a 20-byte sha256 digest")
 	}
-	if _, err := NewHash(0, nil); err == nil {
+	if _, err := New(0, nil); err == nil {
 		t.Error("NewHash accepted algorithm 0")
 	}
 }
 
 func TestParseHashAlgorithm(t *testing.T) {
-	for _, algo := range []HashAlgorithm{MD5, SHA1, SHA256, SHA512} {
-		got, err := ParseHashAlgorithm(algo.String())
+	for _, algo := range []Algorithm{MD5, SHA1, SHA256, SHA512} {
+		got, err := ParseAlgorithm(algo.String())
 		if err != nil || got != algo {
 			t.Errorf("ParseHashAlgorithm(%q) = %v, %v", algo.String(), got, err)
 		}
 	}
 	for _, bad := range []string{"", "SHA256", "sha-256", "blake3"} {
-		if _, err := ParseHashAlgorithm(bad); err == nil || !strings.Contains(err.Error(), "unknown hash algorithm") {
+		if _, err := ParseAlgorithm(bad); err == nil || !strings.Contains(err.Error(), "unknown hash algorithm") {
 			t.Errorf("ParseHashAlgorithm(%q) error = %v", bad, err)
 		}
 	}
@@ -153,11 +153,11 @@ func TestCompressHashXorFolds(t *testing.T) {
 	for i := range digest {
 		digest[i] = byte(i + 1)
 	}
-	h, err := NewHash(SHA256, digest)
+	h, err := New(SHA256, digest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := CompressHash(h, 20)
+	got := Compress(h, 20)
 	for i := range got {
 		want := byte(i + 1)
 		if i+20 < 32 {
@@ -167,34 +167,7 @@ func TestCompressHashXorFolds(t *testing.T) {
 			t.Fatalf("byte %d = %#x, want %#x", i, got[i], want)
 		}
 	}
-	if len(CompressHash(h, 0)) != 0 {
+	if len(Compress(h, 0)) != 0 {
 		t.Error("compressing to 0 bytes gave bytes")
-	}
-}
-
-func TestContentAddressMethodAlgorithm(t *testing.T) {
-	tests := []struct {
-		in     string
-		method ContentAddressMethod
-		algo   HashAlgorithm
-	}{
-		{"sha256", FlatMethod, SHA256},
-		{"r:sha1", RecursiveMethod, SHA1},
-		{"text:sha256", TextMethod, SHA256},
-		{"r:md5", RecursiveMethod, MD5},
-	}
-	for _, tt := range tests {
-		m, a, err := ParseMethodAlgorithm(tt.in)
-		if err != nil || m != tt.method || a != tt.algo {
-			t.Errorf("ParseMethodAlgorithm(%q) = %v, %v, %v", tt.in, m, a, err)
-		}
-		if back := FormatMethodAlgorithm(m, a); back != tt.in {
-			t.Errorf("FormatMethodAlgorithm round trip of %q gave %q", tt.in, back)
-		}
-	}
-	for _, bad := range []string{"", "r:", "x:sha256", "r:r:sha256", "text:"} {
-		if _, _, err := ParseMethodAlgorithm(bad); err == nil {
-			t.Errorf("ParseMethodAlgorithm(%q) succeeded", bad)
-		}
 	}
 }

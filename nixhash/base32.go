@@ -1,4 +1,4 @@
-package store
+package nixhash
 
 import "fmt"
 
@@ -17,24 +17,24 @@ var nixBase32Value = func() (table [256]int8) {
 	return table
 }()
 
-// NixBase32EncodedLen is the length of the nixbase32 encoding of n bytes.
-func NixBase32EncodedLen(n int) int {
+// Base32EncodedLen is the length of the nixbase32 encoding of n bytes.
+func Base32EncodedLen(n int) int {
 	if n == 0 {
 		return 0
 	}
 	return (n*8-1)/5 + 1
 }
 
-// IsNixBase32Digit reports whether c belongs to the nixbase32 alphabet.
-func IsNixBase32Digit(c byte) bool {
+// IsBase32Digit reports whether c belongs to the nixbase32 alphabet.
+func IsBase32Digit(c byte) bool {
 	return nixBase32Value[c] >= 0
 }
 
-// EncodeNixBase32 encodes b in Nix's base-32. Unlike RFC 4648, Nix treats the
+// EncodeBase32 encodes b in Nix's base-32. Unlike RFC 4648, Nix treats the
 // input as one little-endian number and prints its 5-bit groups from the most
 // significant end, without padding.
-func EncodeNixBase32(b []byte) string {
-	out := make([]byte, NixBase32EncodedLen(len(b)))
+func EncodeBase32(b []byte) string {
+	out := make([]byte, Base32EncodedLen(len(b)))
 	for i := range out {
 		// Character i (from the left) holds bits starting at this offset.
 		bit := (len(out) - 1 - i) * 5
@@ -48,12 +48,12 @@ func EncodeNixBase32(b []byte) string {
 	return string(out)
 }
 
-// DecodeNixBase32 decodes a nixbase32 string. The decoded length is implied by
+// DecodeBase32 decodes a nixbase32 string. The decoded length is implied by
 // the string length; lengths that no byte count encodes to, characters
 // outside the alphabet, and set bits beyond the last byte are errors.
-func DecodeNixBase32(s string) ([]byte, error) {
+func DecodeBase32(s string) ([]byte, error) {
 	n := len(s) * 5 / 8
-	if NixBase32EncodedLen(n) != len(s) {
+	if Base32EncodedLen(n) != len(s) {
 		return nil, fmt.Errorf("invalid nixbase32 string %q: length %d is not the encoding of a whole number of bytes", s, len(s))
 	}
 	out := make([]byte, n)

@@ -1,4 +1,4 @@
-package store
+package nixhash
 
 import (
 	"encoding/base64"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// ParseHash accepts every textual hash form Nix accepts (Hash::parseAny):
+// Parse accepts every textual hash form Nix accepts (Hash::parseAny):
 //
 //	<algo>:<digest>   digest in base16, nixbase32 or base64, told apart by length
 //	<algo>-<base64>   SRI
@@ -15,7 +15,7 @@ import (
 //
 // expected may be 0 when the algorithm is not known from context; otherwise
 // an algorithm named in s must agree with it.
-func ParseHash(s string, expected HashAlgorithm) (Hash, error) {
+func Parse(s string, expected Algorithm) (Hash, error) {
 	named, rest, isSRI, err := splitHashAlgorithm(s)
 	if err != nil {
 		return Hash{}, err
@@ -31,9 +31,9 @@ func ParseHash(s string, expected HashAlgorithm) (Hash, error) {
 	return decodeDigest(rest, named, isSRI)
 }
 
-// ParseHashPrefixed is ParseHash for strings that must name their algorithm,
+// ParsePrefixed is Parse for strings that must name their algorithm,
 // either as "<algo>:" or in SRI form (Hash::parseAnyPrefixed).
-func ParseHashPrefixed(s string) (Hash, error) {
+func ParsePrefixed(s string) (Hash, error) {
 	named, rest, isSRI, err := splitHashAlgorithm(s)
 	if err != nil {
 		return Hash{}, err
@@ -44,22 +44,22 @@ func ParseHashPrefixed(s string) (Hash, error) {
 	return decodeDigest(rest, named, isSRI)
 }
 
-// ParseHashUnprefixed parses a bare base16, nixbase32 or base64 digest of the
+// ParseUnprefixed parses a bare base16, nixbase32 or base64 digest of the
 // given algorithm (Hash::parseNonSRIUnprefixed), as found in .drv files.
-func ParseHashUnprefixed(s string, algo HashAlgorithm) (Hash, error) {
+func ParseUnprefixed(s string, algo Algorithm) (Hash, error) {
 	if !algo.valid() {
 		return Hash{}, fmt.Errorf("invalid hash algorithm %v", algo)
 	}
 	return decodeDigest(s, algo, false)
 }
 
-// ParseSRIHash parses only the "<algo>-<base64>" form.
-func ParseSRIHash(s string) (Hash, error) {
+// ParseSRI parses only the "<algo>-<base64>" form.
+func ParseSRI(s string) (Hash, error) {
 	name, rest, ok := strings.Cut(s, "-")
 	if !ok {
 		return Hash{}, fmt.Errorf("hash '%s' is not SRI", s)
 	}
-	algo, err := ParseHashAlgorithm(name)
+	algo, err := ParseAlgorithm(name)
 	if err != nil {
 		return Hash{}, err
 	}
@@ -68,7 +68,7 @@ func ParseSRIHash(s string) (Hash, error) {
 
 // splitHashAlgorithm separates a leading "<algo>:" or, failing that,
 // "<algo>-" (which marks SRI). An unknown algorithm name is an error.
-func splitHashAlgorithm(s string) (algo HashAlgorithm, rest string, isSRI bool, err error) {
+func splitHashAlgorithm(s string) (algo Algorithm, rest string, isSRI bool, err error) {
 	name, rest, found := strings.Cut(s, ":")
 	if !found {
 		name, rest, found = strings.Cut(s, "-")
@@ -77,27 +77,27 @@ func splitHashAlgorithm(s string) (algo HashAlgorithm, rest string, isSRI bool, 
 	if !found {
 		return 0, s, false, nil
 	}
-	algo, err = ParseHashAlgorithm(name)
+	algo, err = ParseAlgorithm(name)
 	return algo, rest, isSRI, err
 }
 
 // decodeDigest picks the encoding from the length of s, as Nix does: the
 // base16, nixbase32 and base64 lengths differ for every algorithm. SRI digests
 // are always base64.
-func decodeDigest(s string, algo HashAlgorithm, isSRI bool) (Hash, error) {
+func decodeDigest(s string, algo Algorithm, isSRI bool) (Hash, error) {
 	switch {
 	case !isSRI && len(s) == algo.base16Len():
 		digest, err := hex.DecodeString(s)
 		if err != nil {
 			return Hash{}, fmt.Errorf("invalid base-16 hash '%s'", s)
 		}
-		return hashFromSum(algo, digest), nil
+		return FromSum(algo, digest), nil
 	case !isSRI && len(s) == algo.nixBase32Len():
-		digest, err := DecodeNixBase32(s)
+		digest, err := DecodeBase32(s)
 		if err != nil {
 			return Hash{}, fmt.Errorf("invalid base-32 hash '%s'", s)
 		}
-		return hashFromSum(algo, digest), nil
+		return FromSum(algo, digest), nil
 	case isSRI || len(s) == algo.base64Len():
 		kind := "base-64"
 		if isSRI {
@@ -107,7 +107,7 @@ func decodeDigest(s string, algo HashAlgorithm, isSRI bool) (Hash, error) {
 		if err != nil || len(digest) != algo.Size() {
 			return Hash{}, fmt.Errorf("invalid %s hash '%s'", kind, s)
 		}
-		return hashFromSum(algo, digest), nil
+		return FromSum(algo, digest), nil
 	}
 	return Hash{}, fmt.Errorf("hash '%s' has wrong length for hash type '%s'", s, algo)
 }

@@ -1,4 +1,4 @@
-package store
+package nixhash
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ func TestNixBase32KnownVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		digest := mustHex(t, tt.hex)
-		if got := EncodeNixBase32(digest); got != tt.nix32 {
+		if got := EncodeBase32(digest); got != tt.nix32 {
 			t.Errorf("EncodeNixBase32(%s) = %s, want %s", tt.hex, got, tt.nix32)
 		}
-		back, err := DecodeNixBase32(tt.nix32)
+		back, err := DecodeBase32(tt.nix32)
 		if err != nil || !bytes.Equal(back, digest) {
 			t.Errorf("DecodeNixBase32(%s) = %x, %v; want %s", tt.nix32, back, err, tt.hex)
 		}
@@ -35,11 +35,11 @@ func TestNixBase32RoundTripsEveryLength(t *testing.T) {
 			for i := range data {
 				data[i] = byte(rng.UintN(256))
 			}
-			enc := EncodeNixBase32(data)
-			if len(enc) != NixBase32EncodedLen(n) {
-				t.Fatalf("length %d: encoded length %d, want %d", n, len(enc), NixBase32EncodedLen(n))
+			enc := EncodeBase32(data)
+			if len(enc) != Base32EncodedLen(n) {
+				t.Fatalf("length %d: encoded length %d, want %d", n, len(enc), Base32EncodedLen(n))
 			}
-			dec, err := DecodeNixBase32(enc)
+			dec, err := DecodeBase32(enc)
 			if err != nil || !bytes.Equal(dec, data) {
 				t.Fatalf("length %d: round trip of %x gave %x, %v", n, data, dec, err)
 			}
@@ -59,7 +59,7 @@ func TestDecodeNixBase32Rejects(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := DecodeNixBase32(tt.input)
+			_, err := DecodeBase32(tt.input)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("DecodeNixBase32(%q) error = %v, want one containing %q", tt.input, err, tt.wantErr)
 			}
