@@ -40,11 +40,11 @@ func primLessThan(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 
 func bitOp(name string, f func(a, b int64) int64) Func {
 	return func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-		a, err := e.ForceInt(args[0], pos, argCtx(0, name))
+		a, err := e.ForceInt(args[0], lang.NoPos, argCtx(0, name))
 		if err != nil {
 			return eval.Value{}, err
 		}
-		b, err := e.ForceInt(args[1], pos, argCtx(1, name))
+		b, err := e.ForceInt(args[1], lang.NoPos, argCtx(1, name))
 		if err != nil {
 			return eval.Value{}, err
 		}
@@ -61,7 +61,7 @@ func rounding(name string, f func(float64) float64) Func {
 		if v.Kind() == eval.KindInt {
 			return v, nil
 		}
-		x, err := e.ForceFloat(v, pos, "while evaluating the first argument passed to builtins."+name)
+		x, err := e.ForceFloat(v, lang.NoPos, "while evaluating the first argument passed to builtins."+name)
 		if err != nil {
 			return eval.Value{}, err
 		}

@@ -44,8 +44,8 @@ var coreBuiltins = []builtin{
 	{name: "traceVerbose", params: []string{"e1", "e2"}, fn: primTraceVerbose,
 		doc: "Like trace when --trace-verbose is given; otherwise just returns e2."},
 	{name: "warn", params: []string{"msg", "e"}, fn: primWarn,
-		doc: "Prints `warning: msg` to standard error and returns e. With --abort-on-warn (or NIX_ABORT_ON_WARN=1) the warning is an error instead."},
-	{name: "addErrorContext", params: []string{"s", "e"}, fn: primAddErrorContext,
+		doc: "Prints `evaluation warning: msg` to standard error and returns e. With --abort-on-warn (or NIX_ABORT_ON_WARN=1) the warning is an error instead."},
+	{name: "addErrorContext", params: []string{"s", "e"}, fn: primAddErrorContext, noTrace: true,
 		doc: "Returns e; if evaluating e fails, the message s is added to the error's trace."},
 	{name: "break", global: true, params: []string{"v"}, fn: primBreak,
 		doc: "Returns v. In Nix it pauses in the debugger; nixl has no debugger, so it is the identity."},
@@ -93,7 +93,7 @@ func primImport(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, erro
 }
 
 func primScopedImport(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	scope, err := e.ForceAttrs(args[0], pos, "while evaluating the first argument passed to builtins.scopedImport")
+	scope, err := e.ForceAttrs(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.scopedImport")
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -164,14 +164,14 @@ func primTraceVerbose(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value
 }
 
 func primWarn(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	msg, err := e.ForceStringNoCtx(args[0], pos, "while evaluating the first argument passed to builtins.warn")
+	msg, err := e.ForceStringNoCtx(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.warn")
 	if err != nil {
 		return eval.Value{}, err
 	}
 	if e.AbortOnWarn || os.Getenv("NIX_ABORT_ON_WARN") == "1" {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, pos, "%s", msg)
 	}
-	e.Warn(msg)
+	e.EvalWarning(msg)
 	return e.ForceValue(args[1])
 }
 
@@ -192,7 +192,7 @@ func primBreak(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 }
 
 func primGetEnv(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	name, err := e.ForceStringNoCtx(args[0], pos, "while evaluating the first argument passed to builtins.getEnv")
+	name, err := e.ForceStringNoCtx(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.getEnv")
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -203,11 +203,11 @@ func primGetEnv(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, erro
 }
 
 func primUnsafeGetAttrPos(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	name, err := e.ForceStringNoCtx(args[0], pos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos")
+	name, err := e.ForceStringNoCtx(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos")
 	if err != nil {
 		return eval.Value{}, err
 	}
-	attrs, err := e.ForceAttrs(args[1], pos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos")
+	attrs, err := e.ForceAttrs(args[1], lang.NoPos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos")
 	if err != nil {
 		return eval.Value{}, err
 	}

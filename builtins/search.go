@@ -14,19 +14,19 @@ import (
 const CorePkgsDir = "/__nixl/corepkgs"
 
 func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	list, err := e.ForceList(args[0], pos, "while evaluating the first argument passed to builtins.findFile")
+	list, err := e.ForceList(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.findFile")
 	if err != nil {
 		return eval.Value{}, err
 	}
 	var entries []eval.SearchPathEntry
 	for _, elem := range list {
-		attrs, err := e.ForceAttrs(elem, pos, "while evaluating an element of the list passed to builtins.findFile")
+		attrs, err := e.ForceAttrs(elem, lang.NoPos, "while evaluating an element of the list passed to builtins.findFile")
 		if err != nil {
 			return eval.Value{}, err
 		}
 		var entry eval.SearchPathEntry
 		if a := attrs.Get(eval.Intern("prefix")); a != nil {
-			entry.Prefix, err = e.ForceStringNoCtx(a.Value, pos, "while evaluating the `prefix` attribute of an element of the list passed to builtins.findFile")
+			entry.Prefix, err = e.ForceStringNoCtx(a.Value, lang.NoPos, "while evaluating the `prefix` attribute of an element of the list passed to builtins.findFile")
 			if err != nil {
 				return eval.Value{}, err
 			}
@@ -41,7 +41,7 @@ func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 		}
 		entries = append(entries, entry)
 	}
-	name, err := e.ForceStringNoCtx(args[1], pos, "while evaluating the second argument passed to builtins.findFile")
+	name, err := e.ForceStringNoCtx(args[1], lang.NoPos, "while evaluating the second argument passed to builtins.findFile")
 	if err != nil {
 		return eval.Value{}, err
 	}

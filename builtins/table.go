@@ -22,6 +22,9 @@ type builtin struct {
 	// constant, for entries that are values (true, storeDir…), computed
 	// from the configuration.
 	constant func(c *Config) eval.Value
+	// noTrace: errors pass through without a "while calling the '…'
+	// builtin" frame.
+	noTrace bool
 }
 
 // table is every builtin, grouped by theme in the files of this package.
@@ -71,7 +74,7 @@ func Builtins(c *Config) []eval.Builtin {
 		if b.constant != nil {
 			v = b.constant(c)
 		} else {
-			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn})
+			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn, NoTrace: b.noTrace})
 		}
 		out = append(out, eval.Builtin{Name: b.name, Value: v, Global: b.global})
 	}

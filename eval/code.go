@@ -207,7 +207,7 @@ func (c *assertCode) eval(e *Eval, env *Env) (Value, error) {
 			a, err1 := eq.x.eval(e, env)
 			b, err2 := eq.y.eval(e, env)
 			if err1 == nil && err2 == nil {
-				if _, err := e.assertEqual(a, b, c.p); err != nil {
+				if _, err := e.assertEqual(a, b, eq.p); err != nil {
 					return Value{}, addTrace(err, c.p, "while evaluating the condition of the assertion '"+c.text+"'")
 				}
 			}

@@ -116,8 +116,8 @@ func (c *attrsCode) applyOverrides(e *Eval, scope *Env, attrs Attrs) (Attrs, err
 		return nil, err
 	}
 	if ov.k != KindAttrs {
-		err := TypeErrorf(c.p, "expected a set but found %s: %s", ov.ShowType(), e.ShowValueShort(*ov))
-		return nil, addTrace(err, c.p, "while evaluating the `__overrides` attribute")
+		err := TypeErrorf(lang.NoPos, "expected a set but found %s: %s", ov.ShowType(), e.ShowValueShort(*ov))
+		return nil, addTrace(err, lang.NoPos, "while evaluating the `__overrides` attribute")
 	}
 	out := append(Attrs(nil), attrs...)
 	for _, o := range ov.AttrsValue() {

@@ -166,7 +166,7 @@ func (c *concatListsCode) eval(e *Eval, env *Env) (Value, error) {
 		return Value{}, addTrace(err, c.x.pos(), "in the left operand of '++'")
 	}
 	if a.k != KindList {
-		err := TypeErrorf(c.x.pos(), "expected a list but found %s: %s", a.ShowType(), e.ShowValueShort(a))
+		err := TypeErrorf(lang.NoPos, "expected a list but found %s: %s", a.ShowType(), e.ShowValueShort(a))
 		return Value{}, addTrace(err, c.p, "while evaluating one of the elements to concatenate")
 	}
 	b, err := c.y.eval(e, env)
@@ -174,7 +174,7 @@ func (c *concatListsCode) eval(e *Eval, env *Env) (Value, error) {
 		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '++'")
 	}
 	if b.k != KindList {
-		err := TypeErrorf(c.y.pos(), "expected a list but found %s: %s", b.ShowType(), e.ShowValueShort(b))
+		err := TypeErrorf(lang.NoPos, "expected a list but found %s: %s", b.ShowType(), e.ShowValueShort(b))
 		return Value{}, addTrace(err, c.p, "while evaluating one of the elements to concatenate")
 	}
 	if a.n == 0 {
@@ -274,8 +274,9 @@ func (c *negCode) eval(e *Eval, env *Env) (Value, error) {
 	return Value{}, addTrace(err, c.p, "while calling the 'sub' builtin")
 }
 
-// Arith applies + - * / to two numbers, with Nix's errors; the operands
-// are forced.
+// Arith applies + - * / to two numbers with Nix's rules and messages:
+// two integers give an integer (overflow is an error), otherwise both are
+// taken as floats. Division checks its second operand first.
 func (e *Eval) Arith(op byte, a, b Value) (Value, error) {
 	if err := e.Force(&a); err != nil {
 		return Value{}, err
@@ -283,34 +284,36 @@ func (e *Eval) Arith(op byte, a, b Value) (Value, error) {
 	if err := e.Force(&b); err != nil {
 		return Value{}, err
 	}
-	what := map[byte]string{'+': "addition", '-': "subtraction", '*': "multiplication", '/': "division"}[op]
-	if a.k != KindInt && a.k != KindFloat {
-		err := TypeErrorf(lang.NoPos, "expected an integer but found %s: %s", a.ShowType(), e.ShowValueShort(a))
-		return Value{}, addTrace(err, lang.NoPos, "while evaluating the first argument of the "+what)
+	if op == '/' {
+		return e.divide(a, b)
 	}
-	if b.k != KindInt && b.k != KindFloat {
-		err := TypeErrorf(lang.NoPos, "expected an integer but found %s: %s", b.ShowType(), e.ShowValueShort(b))
-		if op == '/' {
-			return Value{}, addTrace(err, lang.NoPos, "while evaluating the second operand of the division")
-		}
-		return Value{}, addTrace(err, lang.NoPos, "while evaluating the second argument of the "+what)
-	}
+	what := map[byte]string{'+': "addition", '-': "subtraction", '*': "multiplication"}[op]
+	first, second := "while evaluating the first argument of the "+what, "while evaluating the second argument of the "+what
 	if a.k == KindFloat || b.k == KindFloat {
-		x, y := toFloat(a), toFloat(b)
+		x, err := e.ForceFloat(a, lang.NoPos, first)
+		if err != nil {
+			return Value{}, err
+		}
+		y, err := e.ForceFloat(b, lang.NoPos, second)
+		if err != nil {
+			return Value{}, err
+		}
 		switch op {
 		case '+':
 			return Float(x + y), nil
 		case '-':
 			return Float(x - y), nil
-		case '*':
-			return Float(x * y), nil
 		}
-		if y == 0 {
-			return Value{}, Errorf(ErrEval, lang.NoPos, "division by zero")
-		}
-		return Float(x / y), nil
+		return Float(x * y), nil
 	}
-	x, y := a.IntValue(), b.IntValue()
+	x, err := e.ForceInt(a, lang.NoPos, first)
+	if err != nil {
+		return Value{}, err
+	}
+	y, err := e.ForceInt(b, lang.NoPos, second)
+	if err != nil {
+		return Value{}, err
+	}
 	switch op {
 	case '+':
 		r := x + y
@@ -324,18 +327,40 @@ func (e *Eval) Arith(op byte, a, b Value) (Value, error) {
 			return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in subtracting %d - %d", x, y)
 		}
 		return Int(r), nil
-	case '*':
-		if x != 0 && y != 0 {
-			r := x * y
-			if r/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
-				return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in multiplying %d * %d", x, y)
-			}
-			return Int(r), nil
-		}
-		return Int(0), nil
 	}
-	if y == 0 {
+	if x != 0 && y != 0 {
+		r := x * y
+		if r/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
+			return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in multiplying %d * %d", x, y)
+		}
+		return Int(r), nil
+	}
+	return Int(0), nil
+}
+
+func (e *Eval) divide(a, b Value) (Value, error) {
+	const first, second = "while evaluating the first operand of the division", "while evaluating the second operand of the division"
+	f2, err := e.ForceFloat(b, lang.NoPos, second)
+	if err != nil {
+		return Value{}, err
+	}
+	if f2 == 0 {
 		return Value{}, Errorf(ErrEval, lang.NoPos, "division by zero")
+	}
+	if a.k == KindFloat || b.k == KindFloat {
+		f1, err := e.ForceFloat(a, lang.NoPos, first)
+		if err != nil {
+			return Value{}, err
+		}
+		return Float(f1 / f2), nil
+	}
+	x, err := e.ForceInt(a, lang.NoPos, first)
+	if err != nil {
+		return Value{}, err
+	}
+	y, err := e.ForceInt(b, lang.NoPos, second)
+	if err != nil {
+		return Value{}, err
 	}
 	if x == math.MinInt64 && y == -1 {
 		return Value{}, Errorf(ErrEval, lang.NoPos, "integer overflow in dividing %d / %d", x, y)

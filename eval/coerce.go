@@ -152,20 +152,24 @@ func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx str
 	case KindAttrs:
 		attrs := v.AttrsValue()
 		if f := attrs.Get(symToString); f != nil {
-			r, err := e.CallFunction(f.Value, []Value{v}, pos)
+			r, err := e.CallFunction(f.Value, []Value{v}, f.Pos())
 			if err != nil {
-				return "", nil, addTrace(err, pos, "while calling the `__toString` attribute")
+				return "", nil, addTrace(err, f.Pos(), "while calling the `__toString` attribute")
 			}
-			s, c, err := e.CoerceToString(r, pos, opts, "while evaluating the result of the `__toString` attribute")
+			s, c, err := e.CoerceToString(r, pos, opts, ctx)
 			if err != nil {
-				return "", nil, addTrace(err, pos, "while using the result of the `__toString` attribute")
+				return "", nil, addTrace(err, f.Pos(), "while using the result of the `__toString` attribute")
 			}
 			return s, c, nil
 		}
 		if o := attrs.Get(symOutPath); o != nil {
-			s, c, err := e.CoerceToString(o.Value, pos, opts, "while evaluating the `outPath` attribute")
+			ov := o.Value
+			if err := e.ForceAt(&ov, o.Pos()); err != nil {
+				return "", nil, addTrace(err, o.Pos(), "while evaluating the `outPath` attribute")
+			}
+			s, c, err := e.CoerceToString(ov, pos, opts, ctx)
 			if err != nil {
-				return "", nil, addTrace(err, pos, "while using the `outPath` attribute")
+				return "", nil, addTrace(err, o.Pos(), "while using the `outPath` attribute")
 			}
 			return s, c, nil
 		}

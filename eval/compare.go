@@ -135,7 +135,7 @@ func (e *Eval) LessThan(a, b Value, pos lang.Pos) (bool, error) {
 	case a.k == KindInt && b.k == KindFloat:
 		return float64(a.IntValue()) < b.FloatValue(), nil
 	case a.k != b.k:
-		return false, Errorf(ErrEval, lang.NoPos, "cannot compare %s with %s", a.ShowType(), b.ShowType())
+		return false, Errorf(ErrEval, lang.NoPos, "cannot compare %s with %s; values are %s and %s", a.ShowType(), b.ShowType(), e.ShowValueShort(a), e.ShowValueShort(b))
 	}
 	switch a.k {
 	case KindInt:
@@ -166,7 +166,7 @@ func (e *Eval) LessThan(a, b Value, pos lang.Pos) (bool, error) {
 			}
 		}
 	}
-	return false, Errorf(ErrEval, lang.NoPos, "cannot compare %s with %s; values of that type are incomparable", a.ShowType(), b.ShowType())
+	return false, Errorf(ErrEval, lang.NoPos, "cannot compare %s with %s; values of that type are incomparable (values are %s and %s)", a.ShowType(), b.ShowType(), e.ShowValueShort(a), e.ShowValueShort(b))
 }
 
 // assertEqual explains why a == b is false (for a failed assertion): it
@@ -228,7 +228,7 @@ func (e *Eval) explainUnequal(a, b *Value, pos lang.Pos, top bool) error {
 		}
 		for i := range x {
 			if err := e.explainUnequal(&x[i], &y[i], pos, false); err != nil {
-				return addTrace(err, lang.NoPos, fmt.Sprintf("while comparing list element %d", i))
+				return addTrace(err, pos, fmt.Sprintf("while comparing list element %d", i))
 			}
 		}
 		return nil

@@ -160,7 +160,7 @@ func (cp *compiler) binary(x *lang.BinaryOp) code {
 	a, b := cp.expr(x.X), cp.expr(x.Y)
 	switch x.Op {
 	case lang.PLUS:
-		return &concatCode{parts: []code{a, b}, partPos: []lang.Pos{lang.NodePos(x.X), lang.NodePos(x.Y)}, p: x.OpPos}
+		return &concatCode{parts: []code{a, b}, partPos: []lang.Pos{x.Start, x.YStart}, p: x.OpPos}
 	case lang.EQ:
 		return &eqCode{x: a, y: b, p: x.OpPos}
 	case lang.NEQ:

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/nixl-project/nixl/lang"
@@ -37,7 +38,7 @@ func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) e
 		elems := v.ListValue()
 		for i := range elems {
 			if err := e.forceDeep(&elems[i], pos, seen); err != nil {
-				return err
+				return addTrace(err, lang.NoPos, fmt.Sprintf("while evaluating list element at index %d", i))
 			}
 		}
 	}

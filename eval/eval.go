@@ -298,7 +298,7 @@ func (e *Eval) CopyPathToStore(path string, pos lang.Pos) (string, error) {
 		return path, nil
 	}
 	if _, err := os.Lstat(path); err != nil {
-		return "", Errorf(ErrEval, pos, "path '%s' does not exist", path)
+		return "", Errorf(ErrEval, lang.NoPos, "path '%s' does not exist", path)
 	}
 	p, err := e.Store.AddPath(BaseName(path), path, true, nil)
 	if err != nil {
@@ -334,6 +334,19 @@ func (e *Eval) PosValue(pos lang.Pos) Value {
 // Warn prints a warning the way Nix does.
 func (e *Eval) Warn(msg string) {
 	fmt.Fprintf(e.Stderr, "warning: %s\n", msg)
+}
+
+// EvalWarning prints a warning raised by the evaluated code
+// (builtins.warn): "evaluation warning: " with the message's later lines
+// aligned under its first.
+func (e *Eval) EvalWarning(msg string) {
+	const prefix = "evaluation warning: "
+	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
+	if lines[0] == "" {
+		fmt.Fprintf(e.Stderr, "%s\n%s\n", strings.TrimRight(prefix, " "), strings.Join(lines[1:], "\n"))
+		return
+	}
+	fmt.Fprintf(e.Stderr, "%s%s\n", prefix, strings.Join(lines, "\n"+strings.Repeat(" ", len(prefix))))
 }
 
 // Render formats an error for the user, with its trace.

@@ -47,6 +47,9 @@ type PrimOp struct {
 	Params []string
 	Doc    string
 	Fn     func(e *Eval, args []Value, pos lang.Pos) (Value, error)
+	// NoTrace leaves out the "while calling the '…' builtin" frame
+	// (addErrorContext adds its own).
+	NoTrace bool
 }
 
 // PrimOpApp is a built-in function applied to fewer arguments than it takes.
@@ -63,9 +66,6 @@ func lambdaValue(c *Closure) Value { return Value{k: KindLambda, p: ptr(c)} }
 // CallFunction applies fn to args, as `fn a b …` at pos (NoPos when the
 // call comes from a builtin).
 func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
-	if e.depth >= e.maxCallDepth {
-		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
-	}
 	e.depth++
 	r, err := e.callFunction(fn, args, pos)
 	e.depth--
@@ -141,6 +141,9 @@ func (e *Eval) notAFunction(fn Value, pos lang.Pos) error {
 func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error) {
 	r, err := op.Fn(e, args, pos)
 	if err != nil {
+		if op.NoTrace {
+			return Value{}, err
+		}
 		return Value{}, addTrace(err, pos, "while calling the '"+op.Name+"' builtin")
 	}
 	return r, nil
@@ -154,7 +157,15 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
 		return Value{}, err
 	}
-	r, err := lam.body.eval(e, env)
+	var r Value
+	var err error
+	if e.depth > e.maxCallDepth {
+		// Checked here, like Nix, so that the failing call gets its
+		// frames too.
+		err = Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
+	} else {
+		r, err = lam.body.eval(e, env)
+	}
 	if err != nil {
 		if e.ShowTrace {
 			err = addTrace(err, lam.node.Start, "while calling "+lambdaDescription(lam.node))

@@ -71,7 +71,11 @@ func (e *Eval) lint(x lang.Expr) error {
 			}
 		case *lang.String:
 			if n.URI {
-				report(e.Lints.URL, n.Start, `URL literals are disallowed. Consider using a string literal "`+n.Literal()+`" instead (lint-url-literals)`)
+				verb := "discouraged"
+				if e.Lints.URL == LintFatal {
+					verb = "disallowed"
+				}
+				report(e.Lints.URL, n.Start, "URL literals are "+verb+`. Consider using a string literal "`+n.Literal()+`" instead (lint-url-literals)`)
 			}
 		}
 		return err == nil

@@ -10,6 +10,9 @@ type Thunk struct {
 	code  code
 	env   *Env
 	state thunkState
+	// err is the error a failed evaluation left (thunkFailed): errors are
+	// memoised, as in Nix since 2.34, so a failing thunk is evaluated once.
+	err *Error
 }
 
 type thunkState uint8
@@ -18,6 +21,7 @@ const (
 	thunkPending thunkState = iota
 	thunkRunning            // a black hole: forcing it again is infinite recursion
 	thunkDone
+	thunkFailed
 )
 
 // NewThunk makes a value that computes f when forced. Builtins use it for
@@ -92,6 +96,10 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	switch t.state {
 	case thunkDone:
 		return t.val, nil
+	case thunkFailed:
+		cp := *t.err
+		cp.Trace = append([]lang.TraceFrame(nil), t.err.Trace...)
+		return Value{}, &cp
 	case thunkRunning:
 		err := Errorf(ErrInfiniteRecursion, pos, "infinite recursion encountered")
 		err.recursionThunk = t
@@ -105,11 +113,12 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	r, err := t.code.eval(e, t.env)
 	e.depth--
 	if err != nil {
-		t.state = thunkPending
-		if ee, ok := err.(*Error); ok && ee.recursionThunk == t {
+		ee, ok := err.(*Error)
+		if ok && ee.recursionThunk == t {
 			ee.recursionThunk = nil
 			ee.Trace = append(ee.Trace, lang.TraceFrame{Msg: "entering the infinite recursion"})
 		}
+		t.fail(ee)
 		return Value{}, err
 	}
 	// Nested thunks (a thunk whose code returns another thunk) are
@@ -117,7 +126,8 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	if r.k == KindThunk {
 		r, err = e.forceThunk(r.thunk(), pos)
 		if err != nil {
-			t.state = thunkPending
+			ee, _ := err.(*Error)
+			t.fail(ee)
 			return Value{}, err
 		}
 	}
@@ -126,4 +136,22 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	t.code = nil
 	t.env = nil
 	return r, nil
+}
+
+// fail records a failed evaluation. Errors that depend on how deep the
+// evaluation happened to be (stack overflow) or on the user (interrupts),
+// and errors that are not evaluation errors, leave the thunk to be tried
+// again.
+func (t *Thunk) fail(err *Error) {
+	if err == nil || err.Kind == ErrStackOverflow || err.Kind == ErrInterrupted || err.recursionThunk != nil {
+		t.state = thunkPending
+		return
+	}
+	// The error is kept, not copied: frames added while it propagates
+	// this first time belong to it, as in Nix, whose failed thunks hold
+	// the exception itself. Later forcings get copies.
+	t.err = err
+	t.state = thunkFailed
+	t.code = nil
+	t.env = nil
 }

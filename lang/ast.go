@@ -260,6 +260,10 @@ type BinaryOp struct {
 	Op         TokenKind
 	X, Y       Expr
 	Fn         Binding
+	// YStart is where the right operand's text starts (an opening
+	// parenthesis included); Start is that of the left operand. Nix
+	// reports + operands there.
+	YStart Pos
 }
 
 // DesugaredFn names the function a binary operator calls, or "".

@@ -47,8 +47,12 @@ func (p *parser) appendAttr(a *Attrs, def *AttrDef) {
 		idx[def.Name] = len(a.Attrs)
 	}
 	a.Attrs = append(a.Attrs, def)
-	if lam, ok := def.Value.(*Lambda); ok && def.Kind == AttrPlain {
-		lam.Name = def.Name
+	if def.Kind == AttrPlain {
+		// Nix names a function after the attribute it is bound to, and
+		// the functions its body returns right away (curried arguments).
+		for lam, ok := def.Value.(*Lambda); ok; lam, ok = lam.Body.(*Lambda) {
+			lam.Name = def.Name
+		}
 	}
 }
 

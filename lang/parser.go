@@ -478,8 +478,9 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 			if right {
 				next = prec
 			}
+			yStart := p.pos(p.tok.Start)
 			y := p.parseOp(next, closer)
-			x = &BinaryOp{Start: p.pos(start), End: end(y), OpPos: p.pos(op.Start), Op: op.Kind, X: x, Y: y}
+			x = &BinaryOp{Start: p.pos(start), End: end(y), OpPos: p.pos(op.Start), Op: op.Kind, X: x, Y: y, YStart: yStart}
 		}
 		if nonAssoc {
 			lastNonAssoc = prec
@@ -715,6 +716,7 @@ func (p *parser) parseString() *String {
 	for {
 		switch p.tok.Kind {
 		case STR:
+			p.checkNUL(p.tok)
 			s.Parts = append(s.Parts, StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text})
 			p.next()
 			continue
@@ -739,6 +741,14 @@ func (p *parser) parseString() *String {
 	}
 }
 
+// checkNUL rejects string text with NUL bytes, which Nix strings cannot
+// hold.
+func (p *parser) checkNUL(t Token) {
+	if strings.IndexByte(t.Text, 0) >= 0 {
+		p.errorAt(t.Start, "input string '"+strings.ReplaceAll(t.Text, "\x00", "␀")+"' cannot be represented as Nix string because it contains null bytes")
+	}
+}
+
 // parseIndString parses an indented string and strips its indentation.
 //
 //	ind_string = IND_STRING_OPEN {IND_STR | DOLLAR_CURLY expr '}'} IND_STRING_CLOSE
@@ -749,6 +759,7 @@ func (p *parser) parseIndString() *String {
 	for {
 		switch p.tok.Kind {
 		case IND_STR:
+			p.checkNUL(p.tok)
 			parts = append(parts, indPart{pos: p.pos(p.tok.Start), text: p.tok.Text, raw: p.tok.Raw})
 			p.next()
 			continue
