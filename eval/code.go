@@ -173,13 +173,17 @@ func (c *ifCode) eval(e *Eval, env *Env) (Value, error) {
 		return Value{}, err
 	}
 	if v.k != KindBool {
-		err := TypeErrorf(c.cond.pos(), "expected a Boolean but found %s: %s", v.ShowType(), e.ShowValueShort(v))
-		return Value{}, addTrace(err, c.cond.pos(), "while evaluating a branch condition")
+		return Value{}, c.condError(e, v)
 	}
 	if v.n != 0 {
 		return c.then.eval(e, env)
 	}
 	return c.els.eval(e, env)
+}
+
+func (c *ifCode) condError(e *Eval, v Value) error {
+	err := TypeErrorf(c.cond.pos(), "expected a Boolean but found %s: %s", v.ShowType(), e.ShowValueShort(v))
+	return addTrace(err, c.cond.pos(), "while evaluating a branch condition")
 }
 
 // assertCode is assert c; body.
@@ -362,17 +366,17 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	var buf [4]Value
-	args := buf[:0]
-	if len(c.args) > len(buf) {
-		args = make([]Value, 0, len(c.args))
+	if len(c.args) == 1 && fn.k == KindLambda {
+		// The common case, kept lean: it is on every recursion's path.
+		return e.callLambda(fn.Closure(), mkThunk(c.args[0], e, env), c.p)
 	}
-	for _, a := range c.args {
-		args = append(args, mkThunk(a, e, env))
-	}
-	if len(args) > len(buf) || fn.k == KindPrimOp || fn.k == KindPrimOpApp || fn.k == KindAttrs {
-		// Primops may keep their argument slice; give them their own.
-		args = append([]Value(nil), args...)
+	return c.callGeneral(e, env, fn)
+}
+
+func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
+	args := make([]Value, len(c.args))
+	for i, a := range c.args {
+		args[i] = mkThunk(a, e, env)
 	}
 	return e.CallFunction(fn, args, c.p)
 }

@@ -21,16 +21,23 @@ type concatCode struct {
 func (c *concatCode) pos() lang.Pos { return c.p }
 
 func (c *concatCode) eval(e *Eval, env *Env) (Value, error) {
-	// The common case a + b with two numbers: no allocation.
+	// The common case a + b with two numbers: no allocation, a small
+	// stack frame (recursions like n + f (n - 1) go through here).
 	if !c.forceString && len(c.parts) == 2 {
 		a, err := c.parts[0].eval(e, env)
 		if err != nil {
-			return Value{}, addTrace(err, c.partPos[0], "in an operand of '+'")
+			return Value{}, c.operandError(err, 0)
 		}
 		if a.k == KindInt || a.k == KindFloat {
 			b, err := c.parts[1].eval(e, env)
 			if err != nil {
-				return Value{}, addTrace(err, c.partPos[1], "in an operand of '+'")
+				return Value{}, c.operandError(err, 1)
+			}
+			if a.k == KindInt && b.k == KindInt {
+				x, y := a.IntValue(), b.IntValue()
+				if r := x + y; (r > x) == (y > 0) {
+					return Int(r), nil
+				}
 			}
 			return e.add(a, b, c.partPos[1])
 		}
@@ -39,7 +46,14 @@ func (c *concatCode) eval(e *Eval, env *Env) (Value, error) {
 	return c.concat(e, env, Value{})
 }
 
+//go:noinline
+func (c *concatCode) operandError(err error, i int) error {
+	return addTrace(err, c.partPos[i], "in an operand of '+'")
+}
+
 // add adds two numbers (a is an int or a float).
+//
+//go:noinline
 func (e *Eval) add(a, b Value, pos lang.Pos) (Value, error) {
 	if a.k == KindInt {
 		switch b.k {

@@ -66,13 +66,6 @@ func lambdaValue(c *Closure) Value { return Value{k: KindLambda, p: ptr(c)} }
 // CallFunction applies fn to args, as `fn a b …` at pos (NoPos when the
 // call comes from a builtin).
 func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
-	e.depth++
-	r, err := e.callFunction(fn, args, pos)
-	e.depth--
-	return r, err
-}
-
-func (e *Eval) callFunction(fn Value, args []Value, pos lang.Pos) (Value, error) {
 	for len(args) > 0 {
 		if err := e.ForceAt(&fn, pos); err != nil {
 			return Value{}, err
@@ -149,6 +142,9 @@ func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error)
 	return r, nil
 }
 
+// callLambda calls a function. It is on the path of every recursion in
+// Nix code, so it keeps its stack frame small: error handling is out of
+// line.
 func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	lam := c.Lambda
 	env := newEnv(c.Env, lam.nslots)
@@ -157,25 +153,30 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
 		return Value{}, err
 	}
-	var r Value
-	var err error
+	e.depth++
 	if e.depth > e.maxCallDepth {
 		// Checked here, like Nix, so that the failing call gets its
 		// frames too.
-		err = Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
-	} else {
-		r, err = lam.body.eval(e, env)
+		e.depth--
+		return Value{}, e.callError(lam, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded"), pos)
 	}
+	r, err := lam.body.eval(e, env)
+	e.depth--
 	if err != nil {
-		if e.ShowTrace {
-			err = addTrace(err, lam.node.Start, "while calling "+lambdaDescription(lam.node))
-			if pos.IsValid() {
-				err = addTrace(err, pos, "from call site")
-			}
-		}
-		return Value{}, err
+		return Value{}, e.callError(lam, err, pos)
 	}
 	return r, nil
+}
+
+// callError adds the frames of a failed call.
+func (e *Eval) callError(lam *lambdaCode, err error, pos lang.Pos) error {
+	if e.ShowTrace {
+		err = addTrace(err, lam.node.Start, "while calling "+lambdaDescription(lam.node))
+		if pos.IsValid() {
+			err = addTrace(err, pos, "from call site")
+		}
+	}
+	return err
 }
 
 func lambdaDescription(n *lang.Lambda) string {
