@@ -137,7 +137,7 @@ func (p *parser) dupAttr(path []AttrName, pos, prev Pos) {
 }
 
 // ShowAttrPath renders an attribute path as Nix does in messages: names
-// joined by dots, dynamic parts as "${…}".
+// joined by dots (quoted when not identifiers), dynamic parts as "${…}".
 func ShowAttrPath(path []AttrName) string {
 	var b strings.Builder
 	for i, a := range path {
@@ -149,7 +149,7 @@ func ShowAttrPath(path []AttrName) string {
 			b.WriteString(Show(a.Expr))
 			b.WriteString(`}"`)
 		} else {
-			b.WriteString(a.Name)
+			WriteAttrName(&b, a.Name)
 		}
 	}
 	return b.String()

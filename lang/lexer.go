@@ -467,7 +467,11 @@ loop:
 			case '{':
 				break loop
 			case '"':
-				i++ // a '$' right before the closing quote is text
+				// A '$' right before the closing quote is text.
+				if escaped {
+					b.WriteByte('$')
+				}
+				i++
 				continue
 			case '\\':
 				if i+2 >= len(src) {

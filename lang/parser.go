@@ -559,7 +559,9 @@ func (p *parser) parseSelect(closer string) Expr {
 		// Kept for compatibility: `f or` applies f to a variable named or.
 		t := p.tok
 		p.next()
-		v := &Var{Start: p.pos(t.Start), End: p.pos(t.End), Name: "or"}
+		// Nix places the variable (and so an "undefined variable 'or'"
+		// error) at the start of the whole expression.
+		v := &Var{Start: start, End: p.pos(t.End), Name: "or"}
 		return &Call{Start: start, End: v.End, Fn: x, Args: []Expr{v}}
 	}
 	return x

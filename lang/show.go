@@ -21,8 +21,32 @@ func Fprint(b *strings.Builder, e Expr) {
 	s.expr(e)
 }
 
+// ShowSource is Show in a form that always parses back to a tree with the
+// same Show: floats keep full precision in Nix's float syntax and
+// interpolated paths are written as paths.
+func ShowSource(e Expr) string {
+	var b strings.Builder
+	s := shower{b: &b, source: true}
+	s.expr(e)
+	return b.String()
+}
+
 type shower struct {
-	b *strings.Builder
+	b      *strings.Builder
+	source bool
+}
+
+// floatLiteral writes f in Nix's float syntax, exactly.
+func floatLiteral(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	mant, exp, hasExp := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += "."
+	}
+	if hasExp {
+		return mant + "e" + exp
+	}
+	return mant
 }
 
 func (s shower) str(x string) { s.b.WriteString(x) }
@@ -54,6 +78,35 @@ func WriteStringLiteral(b *strings.Builder, x string) {
 	b.WriteByte('"')
 }
 
+// IsPlainIdentifier reports whether an attribute name can be written
+// without quotes: an identifier that is not a keyword (`or` is allowed,
+// as it is as an attribute name).
+func IsPlainIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	if c := s[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIDChar(s[i]) {
+			return false
+		}
+	}
+	k := keywordKind(s)
+	return k == ID || k == OR_KW
+}
+
+// WriteAttrName writes an attribute name, quoted when it is not a plain
+// identifier, as Nix prints them.
+func WriteAttrName(b *strings.Builder, name string) {
+	if IsPlainIdentifier(name) {
+		b.WriteString(name)
+	} else {
+		WriteStringLiteral(b, name)
+	}
+}
+
 // FormatFloat formats a float like C++'s default stream output (%g with
 // six significant digits), which is how Nix shows floats in expressions.
 func FormatFloat(f float64) string {
@@ -75,6 +128,68 @@ func (s shower) parts(parts []StringPart) {
 	s.str(")")
 }
 
+// attrPath writes an attribute path.
+func (s shower) attrPath(path []AttrName) {
+	for i, a := range path {
+		if i > 0 {
+			s.str(".")
+		}
+		if a.Expr != nil {
+			s.dynamicName(a.Expr)
+		} else {
+			WriteAttrName(s.b, a.Name)
+		}
+	}
+}
+
+// dynamicName writes a computed attribute name: "${e}" as Nix shows it,
+// or, in source form, the string itself or ${e}, which parse back alike.
+func (s shower) dynamicName(e Expr) {
+	if s.source {
+		if str, ok := e.(*String); ok {
+			s.expr(str)
+			return
+		}
+		s.str("${")
+		s.expr(e)
+		s.str("}")
+		return
+	}
+	s.str(`"${`)
+	s.expr(e)
+	s.str(`}"`)
+}
+
+// interpolated writes string parts in string syntax ("a${b}c"), which
+// keeps the meaning (every part coerced to a string) on a reparse.
+// Adjacent literal parts are written as one, so that escapes work across
+// their boundary.
+func (s shower) interpolated(parts []StringPart) {
+	s.str(`"`)
+	for i := 0; i < len(parts); i++ {
+		if parts[i].Expr != nil {
+			s.str("${")
+			s.expr(parts[i].Expr)
+			s.str("}")
+			continue
+		}
+		text := parts[i].Text
+		for i+1 < len(parts) && parts[i+1].Expr == nil {
+			i++
+			text += parts[i].Text
+		}
+		var lit strings.Builder
+		WriteStringLiteral(&lit, text)
+		out := lit.String()
+		out = out[1 : len(out)-1]
+		if strings.HasSuffix(text, "$") && i+1 < len(parts) {
+			out = out[:len(out)-1] + `\$` // "$${" would not interpolate
+		}
+		s.str(out)
+	}
+	s.str(`"`)
+}
+
 func (s shower) call(fn string, args ...Expr) {
 	s.str("(")
 	s.str(fn)
@@ -90,16 +205,43 @@ func (s shower) expr(e Expr) {
 	case *Int:
 		s.str(strconv.FormatInt(e.Value, 10))
 	case *Float:
-		s.str(FormatFloat(e.Value))
-	case *String:
-		if e.IsLiteral() {
-			WriteStringLiteral(s.b, e.Literal())
+		if s.source {
+			s.str(floatLiteral(e.Value))
 		} else {
+			s.str(FormatFloat(e.Value))
+		}
+	case *String:
+		switch {
+		case e.IsLiteral():
+			WriteStringLiteral(s.b, e.Literal())
+		case s.source:
+			s.interpolated(e.Parts)
+		default:
 			s.parts(e.Parts)
 		}
 	case *Path:
-		if len(e.Parts) == 0 {
+		if s.source && e.Value == "/" {
+			s.str("/.") // "/" alone is not a path literal
+			if len(e.Parts) == 0 {
+				return
+			}
+		} else if len(e.Parts) == 0 {
 			s.str(e.Value)
+			return
+		}
+		if s.source {
+			if e.Value != "/" {
+				s.str(e.Value)
+			}
+			for _, p := range e.Parts {
+				if p.Expr != nil {
+					s.str("${")
+					s.expr(p.Expr)
+					s.str("}")
+				} else {
+					s.str(p.Text)
+				}
+			}
 			return
 		}
 		s.str("(")
@@ -125,7 +267,7 @@ func (s shower) expr(e Expr) {
 		s.str("(")
 		s.expr(e.X)
 		s.str(").")
-		s.str(ShowAttrPath(e.Path))
+		s.attrPath(e.Path)
 		if e.Default != nil {
 			s.str(" or (")
 			s.expr(e.Default)
@@ -135,7 +277,7 @@ func (s shower) expr(e Expr) {
 		s.str("((")
 		s.expr(e.X)
 		s.str(") ? ")
-		s.str(ShowAttrPath(e.Path))
+		s.attrPath(e.Path)
 		s.str(")")
 	case *Attrs:
 		if e.Rec {
@@ -214,10 +356,16 @@ func (s shower) expr(e Expr) {
 		s.expr(e.Else)
 		s.str(")")
 	case *Assert:
+		if s.source {
+			s.str("(")
+		}
 		s.str("assert ")
 		s.expr(e.Cond)
 		s.str("; ")
 		s.expr(e.Body)
+		if s.source {
+			s.str(")")
+		}
 	case *UnaryOp:
 		if e.Op == NOT {
 			s.str("(! ")
@@ -316,7 +464,7 @@ func (s shower) bindings(a *Attrs) {
 			first = false
 		}
 		s.str(" ")
-		s.str(d.Name)
+		WriteAttrName(s.b, d.Name)
 	}
 	if !first {
 		s.str("; ")
@@ -336,7 +484,7 @@ func (s shower) bindings(a *Attrs) {
 		s.str(")")
 		for _, n := range names {
 			s.str(" ")
-			s.str(n)
+			WriteAttrName(s.b, n)
 		}
 		s.str("; ")
 	}
@@ -344,15 +492,14 @@ func (s shower) bindings(a *Attrs) {
 		if d.Kind != AttrPlain {
 			continue
 		}
-		s.str(d.Name)
+		WriteAttrName(s.b, d.Name)
 		s.str(" = ")
 		s.expr(d.Value)
 		s.str("; ")
 	}
 	for _, d := range a.Dynamic {
-		s.str(`"${`)
-		s.expr(d.Name)
-		s.str(`}" = `)
+		s.dynamicName(d.Name)
+		s.str(" = ")
 		s.expr(d.Value)
 		s.str("; ")
 	}
