@@ -475,7 +475,7 @@ func (c *inheritFromSelect) eval(e *Eval, env *Env) (Value, error) {
 }
 
 func (e *Eval) missingAttr(set Value, name Sym, pos lang.Pos) error {
-	err := Errorf(ErrEval, pos, "attribute '%s' missing", name)
+	err := Errorf(ErrEval, lang.NoPos, "attribute '%s' missing", name)
 	var names []string
 	for _, a := range set.AttrsValue() {
 		names = append(names, a.Name.String())

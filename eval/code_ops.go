@@ -301,8 +301,15 @@ func (e *Eval) Arith(op byte, a, b Value) (Value, error) {
 	if op == '/' {
 		return e.divide(a, b)
 	}
-	what := map[byte]string{'+': "addition", '-': "subtraction", '*': "multiplication"}[op]
-	first, second := "while evaluating the first argument of the "+what, "while evaluating the second argument of the "+what
+	var first, second string
+	switch op {
+	case '+':
+		first, second = "while evaluating the first argument of the addition", "while evaluating the second argument of the addition"
+	case '-':
+		first, second = "while evaluating the first argument of the subtraction", "while evaluating the second argument of the subtraction"
+	default:
+		first, second = "while evaluating the first argument of the multiplication", "while evaluating the second argument of the multiplication"
+	}
 	if a.k == KindFloat || b.k == KindFloat {
 		x, err := e.ForceFloat(a, lang.NoPos, first)
 		if err != nil {

@@ -51,7 +51,7 @@ func (cp *compiler) attrPath(path []lang.AttrName) ([]attrKey, []string) {
 			text[i] = `"${` + lang.Show(a.Expr) + `}"`
 		} else {
 			keys[i] = attrKey{sym: Intern(a.Name), p: a.Pos}
-			text[i] = a.Name
+			text[i] = lang.ShowAttrPath(path[i : i+1])
 		}
 	}
 	return keys, text

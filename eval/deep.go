@@ -15,6 +15,9 @@ func (e *Eval) ForceDeep(v *Value, pos lang.Pos) error {
 }
 
 func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) error {
+	if p := determinePos(v); p.IsValid() {
+		pos = p
+	}
 	if err := e.ForceAt(v, pos); err != nil {
 		return err
 	}

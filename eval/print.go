@@ -68,35 +68,8 @@ type printer struct {
 
 func (p *printer) str(s string) { p.b.WriteString(s) }
 
-// identifier-like attribute names print bare, others quoted.
-func isPlainIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	if !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z' || s[0] == '_') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '\'' || c == '-') {
-			return false
-		}
-	}
-	switch s {
-	case "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or":
-		return false
-	}
-	return true
-}
-
 // PrintAttrName writes an attribute name, quoted if needed.
-func PrintAttrName(b *strings.Builder, name string) {
-	if isPlainIdentifier(name) {
-		b.WriteString(name)
-	} else {
-		lang.WriteStringLiteral(b, name)
-	}
-}
+func PrintAttrName(b *strings.Builder, name string) { lang.WriteAttrName(b, name) }
 
 // FormatFloat formats a float as Nix prints values.
 func FormatFloat(f float64) string {
@@ -249,7 +222,7 @@ func (p *printer) attrs(v Value, depth int) {
 		return
 	}
 	if p.opts.MaxDepth > 0 && depth >= p.opts.MaxDepth {
-		p.str("{ … }")
+		p.str("{ ... }")
 		return
 	}
 	p.str("{ ")
@@ -279,7 +252,7 @@ func (p *printer) list(v Value, depth int) {
 		return
 	}
 	if p.opts.MaxDepth > 0 && depth >= p.opts.MaxDepth {
-		p.str("[ … ]")
+		p.str("[ ... ]")
 		return
 	}
 	p.str("[ ")

@@ -30,14 +30,30 @@ func NewThunk(f func() (Value, error)) Value {
 	return thunkValue(&Thunk{code: funcCode(f)})
 }
 
+// appThunk is a lazy application in one allocation: the function and
+// its arguments live in the thunk's own environment slots.
+type appThunk struct {
+	Thunk
+	env   Env
+	slots [3]Value
+}
+
 // NewApp makes a lazy application of fn to arg (Nix's "app" thunk).
 func NewApp(fn, arg Value) Value {
-	return thunkValue(&Thunk{code: &appCode{fn: fn, args: []Value{arg}}})
+	t := &appThunk{}
+	t.slots[0], t.slots[1] = fn, arg
+	t.env.vals = t.slots[:2]
+	t.code, t.Thunk.env = appCode{}, &t.env
+	return thunkValue(&t.Thunk)
 }
 
 // NewApp2 makes a lazy application of fn to two arguments.
 func NewApp2(fn, a, b Value) Value {
-	return thunkValue(&Thunk{code: &appCode{fn: fn, args: []Value{a, b}}})
+	t := &appThunk{}
+	t.slots[0], t.slots[1], t.slots[2] = fn, a, b
+	t.env.vals = t.slots[:3]
+	t.code, t.Thunk.env = appCode{}, &t.env
+	return thunkValue(&t.Thunk)
 }
 
 func thunkValue(t *Thunk) Value { return Value{k: KindThunk, p: ptr(t)} }
@@ -47,15 +63,13 @@ type funcCode func() (Value, error)
 func (f funcCode) eval(e *Eval, env *Env) (Value, error) { return f() }
 func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
 
-type appCode struct {
-	fn   Value
-	args []Value
-}
+// appCode applies env.vals[0] to the rest of env.vals (see appThunk).
+type appCode struct{}
 
-func (a *appCode) eval(e *Eval, env *Env) (Value, error) {
-	return e.CallFunction(a.fn, a.args, lang.NoPos)
+func (appCode) eval(e *Eval, env *Env) (Value, error) {
+	return e.CallFunction(env.vals[0], env.vals[1:], lang.NoPos)
 }
-func (a *appCode) pos() lang.Pos { return lang.NoPos }
+func (appCode) pos() lang.Pos { return lang.NoPos }
 
 // Force evaluates *v to weak head normal form, in place.
 func (e *Eval) Force(v *Value) error {
@@ -110,7 +124,14 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	}
 	t.state = thunkRunning
 	e.depth++
-	r, err := t.code.eval(e, t.env)
+	var r Value
+	var err error
+	if _, isApp := t.code.(appCode); isApp {
+		// An application is called from where it is forced, as in Nix.
+		r, err = e.CallFunction(t.env.vals[0], t.env.vals[1:], pos)
+	} else {
+		r, err = t.code.eval(e, t.env)
+	}
 	e.depth--
 	if err != nil {
 		ee, ok := err.(*Error)
@@ -154,4 +175,24 @@ func (t *Thunk) fail(err *Error) {
 	t.state = thunkFailed
 	t.code = nil
 	t.env = nil
+}
+
+// determinePos is where a value comes from, for forcing it without a
+// better position (Nix's Value::determinePos): a thunk's expression, an
+// application's function, a function's definition.
+func determinePos(v *Value) lang.Pos {
+	switch v.k {
+	case KindThunk:
+		t := v.thunk()
+		if t.code == nil {
+			return lang.NoPos
+		}
+		if _, isApp := t.code.(appCode); isApp {
+			return determinePos(&t.env.vals[0])
+		}
+		return t.code.pos()
+	case KindLambda:
+		return v.Closure().Pos()
+	}
+	return lang.NoPos
 }
