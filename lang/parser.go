@@ -833,6 +833,19 @@ func (p *parser) parsePath() Expr {
 			p.unexpected("")
 			e.End = p.pos(p.tok.Start)
 		}
+		// Literal pieces before the first interpolation belong to the
+		// path itself (./a//b is one path).
+		for len(e.Parts) > 0 && e.Parts[0].Expr == nil {
+			joined := e.Value + e.Parts[0].Text
+			e.Value = canonPath(joined)
+			if strings.HasSuffix(joined, "/") && e.Value != "/" {
+				e.Value += "/"
+			}
+			e.Parts = e.Parts[1:]
+		}
+		if len(e.Parts) == 0 {
+			e.Parts = nil
+		}
 		return e
 	}
 }

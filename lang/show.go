@@ -41,7 +41,7 @@ func floatLiteral(f float64) string {
 	s := strconv.FormatFloat(f, 'g', -1, 64)
 	mant, exp, hasExp := strings.Cut(s, "e")
 	if !strings.Contains(mant, ".") {
-		mant += "."
+		mant += ".0"
 	}
 	if hasExp {
 		return mant + "e" + exp
@@ -220,19 +220,16 @@ func (s shower) expr(e Expr) {
 			s.parts(e.Parts)
 		}
 	case *Path:
-		if s.source && e.Value == "/" {
-			s.str("/.") // "/" alone is not a path literal
-			if len(e.Parts) == 0 {
-				return
+		if len(e.Parts) == 0 {
+			if s.source && e.Value == "/" {
+				s.str("/.") // "/" alone is not a path literal
+			} else {
+				s.str(e.Value)
 			}
-		} else if len(e.Parts) == 0 {
-			s.str(e.Value)
 			return
 		}
 		if s.source {
-			if e.Value != "/" {
-				s.str(e.Value)
-			}
+			s.str(e.Value) // ends with "/" or is followed by ${…}: a path
 			for _, p := range e.Parts {
 				if p.Expr != nil {
 					s.str("${")
