@@ -182,7 +182,7 @@ func primAddErrorContext(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Va
 		if err2 != nil {
 			return eval.Value{}, err2
 		}
-		return eval.Value{}, eval.AddTrace(err, lang.NoPos, "%s", msg)
+		return eval.Value{}, eval.AddTraceAlways(err, lang.NoPos, msg)
 	}
 	return v, nil
 }

@@ -349,7 +349,9 @@ func (c *lambdaCode) eval(e *Eval, env *Env) (Value, error) {
 }
 
 func (c *lambdaCode) thunk(e *Eval, env *Env) Value {
-	return lambdaValue(&Closure{Lambda: c, Env: env})
+	v := lambdaValue(&Closure{Lambda: c, Env: env})
+	v.f = flagUnforced
+	return v
 }
 
 // callCode is f a b ….

@@ -23,6 +23,9 @@ const (
 	ErrRestricted
 	ErrInterrupted
 	ErrParse
+	// ErrUsage: a bad option value passed through the language (an
+	// unknown hash algorithm…); the CLI adds a pointer to --help.
+	ErrUsage
 )
 
 // Error is an evaluation error with Nix's trace of "… while …" frames.
@@ -71,6 +74,15 @@ func AddTrace(err error, pos lang.Pos, format string, args ...any) error {
 			msg = fmt.Sprintf(format, args...)
 		}
 		e.Trace = append(e.Trace, lang.TraceFrame{Pos: pos, Msg: msg})
+	}
+	return err
+}
+
+// AddTraceAlways appends a frame that is shown even when the trace is
+// truncated (without --show-trace), as addErrorContext's are.
+func AddTraceAlways(err error, pos lang.Pos, msg string) error {
+	if e, ok := err.(*Error); ok {
+		e.Trace = append(e.Trace, lang.TraceFrame{Pos: pos, Msg: msg, Always: true})
 	}
 	return err
 }

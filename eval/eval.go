@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -101,6 +102,9 @@ type Eval struct {
 	// ways evaluation recurses without bound; maxCallDepth bounds it.
 	depth        int
 	maxCallDepth int
+	// interrupted is set by Interrupt, from any goroutine; function calls
+	// and thunk evaluations check it.
+	interrupted atomic.Bool
 }
 
 // New makes an evaluator.
@@ -175,7 +179,10 @@ func (e *Eval) Parse(name, src, baseDir string, env *lang.StaticEnv) (lang.Expr,
 	if env == nil {
 		env = e.baseEnv
 	}
-	expr, _, err := lang.Parse(e.fset, name, src, lang.Config{BaseDir: baseDir, Home: e.Home, PipeOperators: e.PipeOperators})
+	warn := func(pos lang.Pos, msg string) {
+		fmt.Fprintf(e.Stderr, "warning: at %s: %s\n", e.fset.Position(pos), msg)
+	}
+	expr, _, err := lang.Parse(e.fset, name, src, lang.Config{BaseDir: baseDir, Home: e.Home, PipeOperators: e.PipeOperators, Warn: warn})
 	if err != nil {
 		return nil, parseError(err)
 	}
@@ -348,6 +355,29 @@ func (e *Eval) EvalWarning(msg string) {
 		return
 	}
 	fmt.Fprintf(e.Stderr, "%s%s\n", prefix, strings.Join(lines, "\n"+strings.Repeat(" ", len(prefix))))
+}
+
+// Interrupt makes the evaluation running on this evaluator (from any
+// goroutine, e.g. a signal handler or a timer) fail with an
+// ErrInterrupted error at its next function call or thunk evaluation.
+// The evaluator stays interrupted, so that a new evaluation fails too,
+// until ClearInterrupt. Thunks left unfinished by an interruption are
+// evaluated again when next forced.
+func (e *Eval) Interrupt() { e.interrupted.Store(true) }
+
+// ClearInterrupt lets evaluation run again after Interrupt.
+func (e *Eval) ClearInterrupt() { e.interrupted.Store(false) }
+
+// Interrupted reports whether Interrupt was called since the last
+// ClearInterrupt.
+func (e *Eval) Interrupted() bool { return e.interrupted.Load() }
+
+// errInterrupted is the error an interrupted evaluation returns; out of
+// line, to keep the frames of the callers on the recursion path small.
+//
+//go:noinline
+func errInterrupted(pos lang.Pos) error {
+	return Errorf(ErrInterrupted, pos, "interrupted by the user")
 }
 
 // Render formats an error for the user, with its trace.

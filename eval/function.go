@@ -153,6 +153,9 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
 		return Value{}, err
 	}
+	if e.interrupted.Load() {
+		return Value{}, errInterrupted(pos)
+	}
 	e.depth++
 	if e.depth > e.maxCallDepth {
 		// Checked here, like Nix, so that the failing call gets its

@@ -43,7 +43,7 @@ var errorPrintOptions = PrintOptions{
 func (e *Eval) ShowValueShort(v Value) string {
 	var b strings.Builder
 	p := printer{e: e, b: &b, opts: errorPrintOptions}
-	p.value(v, 0)
+	p.value(&v, 0)
 	return b.String()
 }
 
@@ -52,7 +52,7 @@ func (e *Eval) ShowValueShort(v Value) string {
 func (e *Eval) PrintValue(v Value, opts PrintOptions) (string, error) {
 	var b strings.Builder
 	p := printer{e: e, b: &b, opts: opts, seen: map[unsafe.Pointer]bool{}}
-	p.value(v, 0)
+	p.value(&v, 0)
 	return b.String(), p.err
 }
 
@@ -84,7 +84,10 @@ func (p *printer) elided(n int, one, many string) {
 	}
 }
 
-func (p *printer) value(v Value, depth int) {
+// value prints the value in slot; for lists the slot's address is their
+// identity for «repeated», as in Nix.
+func (p *printer) value(slot *Value, depth int) {
+	v := *slot
 	if v.k == KindThunk {
 		if !p.opts.Force {
 			t := v.thunk()
@@ -140,7 +143,7 @@ func (p *printer) value(v Value, depth int) {
 	case KindAttrs:
 		p.attrs(v, depth)
 	case KindList:
-		p.list(v, depth)
+		p.list(v, slot, depth)
 	case KindLambda:
 		if p.opts.Derivations {
 			c := v.Closure()
@@ -173,18 +176,18 @@ func (p *printer) value(v Value, depth int) {
 }
 
 // repeated prints «repeated» for a set or list already printed. Like Nix,
-// which tracks sets by their attributes but lists by the address of the
-// value slot, a top-level list is not tracked (it is a copy), only lists
-// reached inside it.
-func (p *printer) repeated(v Value, depth int) bool {
-	if p.seen == nil || !p.opts.TrackRepeated || depth == 0 && v.k == KindList {
+// sets are known by their attributes (wherever they are), lists by the
+// slot holding them: the same list reached through two different
+// variables prints twice before repeating.
+func (p *printer) repeated(key unsafe.Pointer) bool {
+	if p.seen == nil || !p.opts.TrackRepeated {
 		return false
 	}
-	if p.seen[v.p] {
+	if p.seen[key] {
 		p.str("«repeated»")
 		return true
 	}
-	p.seen[v.p] = true
+	p.seen[key] = true
 	return false
 }
 
@@ -218,7 +221,7 @@ func (p *printer) attrs(v Value, depth int) {
 		p.str("{ }")
 		return
 	}
-	if p.repeated(v, depth) {
+	if p.repeated(v.p) {
 		return
 	}
 	if p.opts.MaxDepth > 0 && depth >= p.opts.MaxDepth {
@@ -235,20 +238,20 @@ func (p *printer) attrs(v Value, depth int) {
 		}
 		PrintAttrName(p.b, a.Name.String())
 		p.str(" = ")
-		p.value(a.Value, depth+1)
+		p.value(&a.Value, depth+1)
 		p.str("; ")
 		p.attrsPrinted++
 	}
 	p.str("}")
 }
 
-func (p *printer) list(v Value, depth int) {
+func (p *printer) list(v Value, slot *Value, depth int) {
 	elems := v.ListValue()
 	if len(elems) == 0 {
 		p.str("[ ]")
 		return
 	}
-	if p.repeated(v, depth) {
+	if p.repeated(unsafe.Pointer(slot)) {
 		return
 	}
 	if p.opts.MaxDepth > 0 && depth >= p.opts.MaxDepth {
@@ -262,7 +265,7 @@ func (p *printer) list(v Value, depth int) {
 			p.str(" ")
 			break
 		}
-		p.value(elems[i], depth+1)
+		p.value(&elems[i], depth+1)
 		p.str(" ")
 		p.listPrinted++
 	}

@@ -88,6 +88,9 @@ func (e *Eval) Force(v *Value) error {
 // which an infinite recursion error reports.
 func (e *Eval) ForceAt(v *Value, pos lang.Pos) error {
 	if v.k != KindThunk {
+		if v.k == KindLambda {
+			v.f = 0 // forced now, as far as determinePos is concerned
+		}
 		return nil
 	}
 	r, err := e.forceThunk(v.thunk(), pos)
@@ -121,6 +124,9 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	}
 	if e.depth >= e.maxCallDepth {
 		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
+	}
+	if e.interrupted.Load() {
+		return Value{}, errInterrupted(pos)
 	}
 	t.state = thunkRunning
 	e.depth++
@@ -192,6 +198,9 @@ func determinePos(v *Value) lang.Pos {
 		}
 		return t.code.pos()
 	case KindLambda:
+		if v.f&flagUnforced != 0 {
+			return lang.NoPos
+		}
 		return v.Closure().Pos()
 	}
 	return lang.NoPos

@@ -38,7 +38,14 @@ type Value struct {
 	p unsafe.Pointer
 }
 
-const flagContext = 1
+const (
+	flagContext = 1 // a string with a context
+	// flagUnforced marks a function value that Nix would still hold as an
+	// unevaluated thunk (an argument written as a lambda). It only
+	// matters for the position Nix derives from a value (determinePos),
+	// which an unforced thunk does not have.
+	flagUnforced = 2
+)
 
 // ctxString is a string with a context, pointed to by string values that
 // have one.

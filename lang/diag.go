@@ -89,7 +89,13 @@ func (d *Diagnostic) Render(fset *FileSet, showTrace bool) string {
 		// line of the whole message is empty.
 		body = strings.Replace(body, "\nerror: ", "\n"+prefix, 1)
 	}
-	return indentLines(prefix, strings.Repeat(" ", len(prefix)), body) + "\n"
+	out := indentLines(prefix, strings.Repeat(" ", len(prefix)), body) + "\n"
+	if strings.HasSuffix(d.Msg, "\n") && !d.Pos.IsValid() && d.Hint == "" {
+		// A message ending in a newline leaves Nix an indented, empty
+		// last line (as fromTOML's multi-line errors show).
+		out += strings.Repeat(" ", len(prefix)) + "\n"
+	}
+	return out
 }
 
 func writeFrame(b *strings.Builder, fset *FileSet, t TraceFrame) int {

@@ -22,6 +22,9 @@ type Config struct {
 	PipeOperators bool
 	// MaxDepth bounds the nesting of expressions; 0 means the default.
 	MaxDepth int
+	// Warn, if set, receives parse-time warnings (Nix warns about some
+	// uses of `or` as an identifier).
+	Warn func(pos Pos, msg string)
 }
 
 // DefaultMaxDepth bounds expression nesting so that hostile input cannot
@@ -68,6 +71,10 @@ type parser struct {
 	// attrIndex indexes the names of large attribute sets under
 	// construction, so that merging stays linear.
 	attrIndex map[*Attrs]map[string]int
+	// legacyOr is the `e or` call parseSelect made last; used as an
+	// argument or list element it changes meaning in future Nix, which
+	// warns about it.
+	legacyOr Expr
 }
 
 func (p *parser) next() {
@@ -528,10 +535,32 @@ func (p *parser) parseApp(closer string) Expr {
 	}
 	call := &Call{Start: start, Fn: fn}
 	for startsSelect(p.tok.Kind) {
-		call.Args = append(call.Args, p.parseSelect(closer))
+		arg := p.parseSelect(closer)
+		p.checkLegacyOr(arg)
+		call.Args = append(call.Args, arg)
 	}
 	call.End = end(call.Args[len(call.Args)-1])
 	return call
+}
+
+// checkLegacyOr warns when an `e or` call is an argument or a list
+// element, where a future Nix will read `or` as a separate identifier.
+func (p *parser) checkLegacyOr(x Expr) {
+	if x == nil || x != p.legacyOr {
+		return
+	}
+	p.legacyOr = nil
+	if p.cfg.Warn != nil {
+		p.cfg.Warn(NodePos(x), "This expression uses `or` as an identifier in a way that will change in a future Nix release.\n"+
+			"Wrap this entire expression in parentheses to preserve its current meaning:\n    ("+p.sourceText(x)+")\n"+
+			"Give feedback at https://github.com/NixOS/nix/pull/11121")
+	}
+}
+
+// sourceText is the text x was parsed from.
+func (p *parser) sourceText(x Expr) string {
+	start, end := x.Span()
+	return p.file.src[p.file.Offset(start):p.file.Offset(end)]
 }
 
 // parseSelect parses attribute selection.
@@ -552,6 +581,7 @@ func (p *parser) parseSelect(closer string) Expr {
 			p.enter()
 			sel.Default = p.parseSelect(closer)
 			p.leave()
+			p.checkLegacyOr(sel.Default)
 			sel.End = end(sel.Default)
 		}
 		return sel
@@ -562,7 +592,9 @@ func (p *parser) parseSelect(closer string) Expr {
 		// Nix places the variable (and so an "undefined variable 'or'"
 		// error) at the start of the whole expression.
 		v := &Var{Start: start, End: p.pos(t.End), Name: "or"}
-		return &Call{Start: start, End: v.End, Fn: x, Args: []Expr{v}}
+		call := &Call{Start: start, End: v.End, Fn: x, Args: []Expr{v}}
+		p.legacyOr = call
+		return call
 	}
 	return x
 }
@@ -642,7 +674,8 @@ func (p *parser) parseSimple(closer string) Expr {
 	case FLOAT:
 		p.next()
 		f, err := strconv.ParseFloat(t.Text, 64)
-		if err != nil && !strings.Contains(err.Error(), "range") {
+		if err != nil {
+			// Out of range (1e999, 1e-999) included, as strtod reports.
 			p.errorAt(t.Start, "invalid float '"+t.Text+"'")
 		}
 		return &Float{Start: start, End: p.pos(t.End), Value: f}
@@ -662,6 +695,7 @@ func (p *parser) parseSimple(closer string) Expr {
 		p.next()
 		e := p.parseExpr("')'")
 		p.expect(RPAREN, "")
+		p.legacyOr = nil // parenthesised, its meaning is settled
 		return e
 	case LET:
 		// let { binds }: the legacy form, the value of its body attribute.
@@ -692,7 +726,9 @@ func (p *parser) parseSimple(closer string) Expr {
 		p.next()
 		list := &List{Start: start}
 		for startsSelect(p.tok.Kind) {
-			list.Elems = append(list.Elems, p.parseSelect("']'"))
+			elem := p.parseSelect("']'")
+			p.checkLegacyOr(elem)
+			list.Elems = append(list.Elems, elem)
 		}
 		list.End = p.pos(p.tok.End)
 		p.expect(RBRACKET, "")

@@ -69,16 +69,19 @@ func (c *cli) instantiate(name string, args []string) int {
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	if code := c.runEval(e, &f, fs.Args()); code != 0 {
+	if code := c.runEval(e, name, &f, fs.Args()); code != 0 {
 		return code
 	}
 	return 0
 }
 
 // runEval evaluates and prints, reporting errors Nix-style.
-func (c *cli) runEval(e *eval.Eval, f *instantiateFlags, args []string) int {
+func (c *cli) runEval(e *eval.Eval, cmdName string, f *instantiateFlags, args []string) int {
 	fail := func(err error) int {
 		fmt.Fprint(c.stderr, e.Render(err))
+		if ee, ok := err.(*eval.Error); ok && ee.Kind == eval.ErrUsage {
+			fmt.Fprintf(c.stderr, "Try 'nixl %s --help' for more information.\n", cmdName)
+		}
 		return 1
 	}
 	root, err := c.loadRoot(e, &f.evalFlags, args)
