@@ -183,8 +183,10 @@ func RunErrorFile(t *testing.T, path string, o Options) {
 				t.Fatal(err)
 			}
 			e, _ := New(t, o)
-			// Pad with newlines so that positions match the file.
-			src := strings.Repeat("\n", ch.line-1) + ch.text
+			// Pad with newlines so that positions match the file, and
+			// blank out the ### lines: a source excerpt in the error
+			// must not show the expectation it is matched against.
+			src := strings.Repeat("\n", ch.line-1) + wantRE.ReplaceAllString(ch.text, "")
 			v, err := e.EvalString(abs, src, filepath.Dir(abs))
 			if err == nil {
 				err = e.ForceDeep(&v, lang.NoPos)

@@ -1,0 +1,88 @@
+package builtins
+
+import (
+	"github.com/nixl-project/nixl/eval"
+	"github.com/nixl-project/nixl/nixhash"
+)
+
+// What the store builtins need beyond eval.Store. The evaluator's store
+// (eval.Options.Store) may implement these interfaces; the builtins find
+// them with a type assertion, so evaluation never depends on the realiser.
+// cmd/nixl wires in an implementation from realise.
+
+// Derivation is a store derivation as derivationStrict builds it: plain
+// strings, so that the store that computes its paths needs nothing from
+// the evaluator.
+type Derivation struct {
+	Name string
+	// Outputs by name. derivationStrict fills in the kind of each output;
+	// the store fills in the paths it can compute.
+	Outputs map[string]DerivationOutput
+	// InputDrvs maps the .drv path of each input derivation to the
+	// outputs used from it.
+	InputDrvs map[string][]string
+	InputSrcs []string
+	Platform  string
+	Builder   string
+	Args      []string
+	Env       map[string]string
+}
+
+// DerivationOutput is one output, in the three fields of a .drv file.
+//
+//	input-addressed  all empty; the store computes Path
+//	fixed            HashAlgo ("sha256", "r:sha256", "text:sha256") and
+//	                 Hash (base16); the store computes Path
+//	floating         HashAlgo only; the path is known after building
+type DerivationOutput struct {
+	Path     string
+	HashAlgo string
+	Hash     string
+}
+
+// DerivationStore is a store that takes derivations.
+type DerivationStore interface {
+	eval.Store
+	// AddDerivation fills in the output paths of d that can be computed
+	// (and the environment variables named after those outputs), and
+	// returns the .drv path; a writable store also writes the file.
+	AddDerivation(d *Derivation) (string, error)
+	// ReadDerivation returns a derivation added earlier in this session
+	// or found in the store.
+	ReadDerivation(drvPath string) (*Derivation, error)
+	// IsValidPath reports whether a store path is present in the store.
+	IsValidPath(path string) bool
+	// QueryReferences returns the references of a valid store path, or
+	// an error ("path '…' is not valid").
+	QueryReferences(path string) ([]string, error)
+	// FixedOutputPath computes the path of content with hash h added under
+	// name with method "flat", "nar" (recursive) or "text".
+	FixedOutputPath(name, method string, h nixhash.Hash) (string, error)
+}
+
+// Fetcher downloads for the fetch builtins, once the arguments are
+// checked. When the store does not implement it, fetching fails with an
+// error saying that it is not available.
+type Fetcher interface {
+	// FetchURL downloads url (fetchurl; with unpack, fetchTarball) into
+	// the store under name and returns the store path. expectedHash is ""
+	// or an SRI hash (sha256) the result must have.
+	FetchURL(url, name string, unpack bool, expectedHash string) (string, error)
+	// FetchTree fetches the input described by attrs (fetchTree's
+	// attributes: type, url, rev, narHash, …; values are strings, bools
+	// and uint64s) and returns the store path and the attributes of the
+	// locked input (rev, narHash, lastModified…).
+	FetchTree(attrs map[string]any) (storePath string, locked map[string]any, err error)
+}
+
+// derivationStore returns the store's derivation side, if it has one.
+func derivationStore(e *eval.Eval) (DerivationStore, bool) {
+	ds, ok := e.Store.(DerivationStore)
+	return ds, ok
+}
+
+// storeFetcher returns the store's fetcher, if it has one.
+func storeFetcher(e *eval.Eval) (Fetcher, bool) {
+	f, ok := e.Store.(Fetcher)
+	return f, ok
+}
