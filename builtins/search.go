@@ -1,6 +1,8 @@
 package builtins
 
 import (
+	"embed"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,9 +11,17 @@ import (
 	"github.com/nixl-project/nixl/lang"
 )
 
-// CorePkgsDir is where the files Nix provides under <nix/…> live in the
-// evaluator's virtual file system.
-const CorePkgsDir = "/__nixl/corepkgs"
+// CorePkgs are the files Nix provides under <nix/…>, found at
+// eval.InternalDir (pass CorePkgs as eval.Options.Internal).
+//
+//go:embed corepkgs
+var corePkgs embed.FS
+
+// CorePkgs returns the internal files for eval.Options.Internal.
+func CorePkgs() fs.FS {
+	sub, _ := fs.Sub(corePkgs, "corepkgs")
+	return sub
+}
 
 func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
 	list, err := e.ForceList(args[0], lang.NoPos, "while evaluating the first argument passed to builtins.findFile")
@@ -66,7 +76,7 @@ func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 		}
 	}
 	if strings.HasPrefix(name, "nix/") {
-		return eval.Path(CorePkgsDir + name[3:]), nil
+		return eval.Path(eval.InternalDir + name[3:]), nil
 	}
 	if e.PureEval {
 		return eval.Value{}, eval.Errorf(eval.ErrThrown, pos, "cannot look up '<%s>' in pure evaluation mode (use '--impure' to override)", name)

@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -66,7 +67,12 @@ type Options struct {
 	TraceVerbose bool
 	// Experimental features switched on, by name.
 	Features map[string]bool
+	// Internal files (<nix/fetchurl.nix>…) readable at InternalDir.
+	Internal fs.FS
 }
+
+// InternalDir is where the evaluator's built-in files appear as paths.
+const InternalDir = "/__nixl/corepkgs"
 
 // Builtin is an entry of the builtins set.
 type Builtin struct {
@@ -220,9 +226,20 @@ func (e *Eval) EvalString(name, src, baseDir string) (Value, error) {
 	return e.EvalExpr(x)
 }
 
+// ReadFile reads a file, internal files included.
+func (e *Eval) ReadFile(path string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(path, InternalDir+"/"); ok && e.Internal != nil {
+		return fs.ReadFile(e.Internal, rest)
+	}
+	return os.ReadFile(path)
+}
+
 // ResolveImportPath maps an imported path to the file to read: a
 // directory means its default.nix.
 func ResolveImportPath(path string) (string, error) {
+	if strings.HasPrefix(path, InternalDir+"/") {
+		return path, nil
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -275,7 +292,7 @@ func (e *Eval) EvalFileInScope(path string, scope Attrs, pos lang.Pos) (Value, e
 }
 
 func (e *Eval) parseFile(path string, pos lang.Pos, env *lang.StaticEnv) (lang.Expr, error) {
-	src, err := os.ReadFile(path)
+	src, err := e.ReadFile(path)
 	if err != nil {
 		return nil, e.fileError(path, err, pos)
 	}

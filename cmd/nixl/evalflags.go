@@ -182,6 +182,7 @@ func (c *cli) newEvaluator(f *evalFlags) (*eval.Eval, error) {
 		AbortOnWarn:   f.abortOnWarn,
 		TraceVerbose:  f.traceVerbose,
 		Features:      features,
+		Internal:      builtins.CorePkgs(),
 	})
 	return e, nil
 }

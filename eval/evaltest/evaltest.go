@@ -64,6 +64,7 @@ func New(t testing.TB, o Options) (*eval.Eval, *bytes.Buffer) {
 		Home:       "/home/test",
 		System:     "x86_64-linux",
 		Builtins:   builtins.Builtins(cfg),
+		Internal:   builtins.CorePkgs(),
 	}
 	if o.Setup != nil {
 		o.Setup(&opts)
