@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/nixl-project/nixl/lang"
@@ -186,7 +187,7 @@ func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx str
 		case KindInt:
 			return strconv.FormatInt(v.IntValue(), 10), nil, nil
 		case KindFloat:
-			return strconv.FormatFloat(v.FloatValue(), 'f', 6, 64), nil, nil
+			return formatFloatFixed(v.FloatValue()), nil, nil
 		case KindList:
 			var out []byte
 			var cb ContextBuilder
@@ -226,4 +227,21 @@ func (e *Eval) CoerceToPath(v Value, pos lang.Pos, ctx string) (string, Context,
 		return "", nil, addTrace(err, pos, ctx)
 	}
 	return s, c, nil
+}
+
+// formatFloatFixed formats like C's std::to_string (%f): six decimals,
+// and inf, -inf, nan or -nan for the special values.
+func formatFloatFixed(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
+	}
+	return strconv.FormatFloat(f, 'f', 6, 64)
 }
