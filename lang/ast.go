@@ -30,6 +30,9 @@ type String struct {
 	Parts      []StringPart
 	Indented   bool // written as an indented string
 	URI        bool // written as an unquoted URI literal
+	// one holds the part of a one-part string, so that the commonest
+	// strings take one allocation.
+	one [1]StringPart
 }
 
 // StringPart is either literal text (Expr == nil) or an interpolation.

@@ -16,7 +16,7 @@ func newAttrMerger(p *parser, attrs *Attrs) *attrMerger {
 
 // indexThreshold is the size from which a set gets a name index; smaller
 // sets are searched linearly, which is faster and allocates nothing.
-const indexThreshold = 12
+const indexThreshold = 32
 
 func (p *parser) lookupAttr(a *Attrs, name string) (int, bool) {
 	if len(a.Attrs) < indexThreshold {
@@ -81,8 +81,11 @@ func (m *attrMerger) addPath(path []AttrName, pathPos Pos, value Expr) {
 			attrs = nested
 			continue
 		}
-		nested := &Attrs{Start: pathPos, End: pathPos, Implicit: true}
-		p.appendAttr(attrs, &AttrDef{Name: a.Name, Pos: pathPos, Value: nested})
+		nested := p.nodes.attrs.new()
+		*nested = Attrs{Start: pathPos, End: pathPos, Implicit: true}
+		def := p.nodes.defs.new()
+		*def = AttrDef{Name: a.Name, Pos: pathPos, Value: nested}
+		p.appendAttr(attrs, def)
 		attrs = nested
 	}
 	last := path[len(path)-1]
@@ -90,7 +93,9 @@ func (m *attrMerger) addPath(path []AttrName, pathPos Pos, value Expr) {
 		attrs.Dynamic = append(attrs.Dynamic, &DynamicAttrDef{Pos: pathPos, Name: last.Expr, Value: value})
 		return
 	}
-	p.addAttr(attrs, path, &AttrDef{Name: last.Name, Pos: pathPos, Value: value})
+	def := p.nodes.defs.new()
+	*def = AttrDef{Name: last.Name, Pos: pathPos, Value: value}
+	p.addAttr(attrs, path, def)
 }
 
 // addAttr adds a static attribute; when both the existing and the new

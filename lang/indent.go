@@ -65,6 +65,7 @@ func stripIndentation(parts []indPart) []StringPart {
 		}
 		b.Reset()
 		text := part.text
+		b.Grow(len(text))
 		for j := 0; j < len(text); j++ {
 			c := text[j]
 			if atStartOfLine {

@@ -71,6 +71,9 @@ type parser struct {
 	// attrIndex indexes the names of large attribute sets under
 	// construction, so that merging stays linear.
 	attrIndex map[*Attrs]map[string]int
+	nodes nodes
+	// scratch buffers reused while collecting lists and paths
+	pathScratch []AttrName
 	// legacyOr is the `e or` call parseSelect made last; used as an
 	// argument or list element it changes meaning in future Nix, which
 	// warns about it.
@@ -487,7 +490,9 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 			}
 			yStart := p.pos(p.tok.Start)
 			y := p.parseOp(next, closer)
-			x = &BinaryOp{Start: p.pos(start), End: end(y), OpPos: p.pos(op.Start), Op: op.Kind, X: x, Y: y, YStart: yStart}
+			b := p.nodes.binaries.new()
+			*b = BinaryOp{Start: p.pos(start), End: end(y), OpPos: p.pos(op.Start), Op: op.Kind, X: x, Y: y, YStart: yStart}
+			x = b
 		}
 		if nonAssoc {
 			lastNonAssoc = prec
@@ -533,12 +538,16 @@ func (p *parser) parseApp(closer string) Expr {
 	if !startsSelect(p.tok.Kind) {
 		return fn
 	}
-	call := &Call{Start: start, Fn: fn}
+	call := p.nodes.calls.new()
+	*call = Call{Start: start, Fn: fn}
+	var argBuf [8]Expr
+	args := argBuf[:0]
 	for startsSelect(p.tok.Kind) {
 		arg := p.parseSelect(closer)
 		p.checkLegacyOr(arg)
-		call.Args = append(call.Args, arg)
+		args = append(args, arg)
 	}
+	call.Args = p.nodes.exprs.copy(args)
 	call.End = end(call.Args[len(call.Args)-1])
 	return call
 }
@@ -575,7 +584,8 @@ func (p *parser) parseSelect(closer string) Expr {
 	case DOT:
 		p.next()
 		path := p.parseAttrPath()
-		sel := &Select{Start: start, End: p.pos(p.prevEnd(path)), X: x, Path: path}
+		sel := p.nodes.selects.new()
+		*sel = Select{Start: start, End: p.pos(p.prevEnd(path)), X: x, Path: path}
 		if p.tok.Kind == OR_KW {
 			p.next()
 			p.enter()
@@ -604,18 +614,22 @@ func (p *parser) parseSelect(closer string) Expr {
 //	attrpath = attrname {'.' attrname}
 //	attrname = ID | OR_KW | '"' string_parts '"' | DOLLAR_CURLY expr '}'
 func (p *parser) parseAttrPath() []AttrName {
-	var path []AttrName
+	// Collect into a scratch buffer (reentrant: a dynamic name may hold
+	// an expression with paths of its own), then copy to a slab.
+	mark := len(p.pathScratch)
+	defer func() { p.pathScratch = p.pathScratch[:mark] }()
 	for {
 		a, ok := p.parseAttrName()
 		if !ok {
-			return path
+			break
 		}
-		path = append(path, a)
+		p.pathScratch = append(p.pathScratch, a)
 		if p.tok.Kind != DOT {
-			return path
+			break
 		}
 		p.next()
 	}
+	return p.nodes.paths.copy(p.pathScratch[mark:])
 }
 
 const attrNameExpected = "identifier or 'or' or '${' or '\"'"
@@ -663,14 +677,18 @@ func (p *parser) parseSimple(closer string) Expr {
 		if t.Text == "__curPos" {
 			return &CurPos{Start: start, End: p.pos(t.End)}
 		}
-		return &Var{Start: start, End: p.pos(t.End), Name: t.Text}
+		v := p.nodes.vars.new()
+		*v = Var{Start: start, End: p.pos(t.End), Name: t.Text}
+		return v
 	case INT:
 		p.next()
 		n, err := strconv.ParseInt(t.Text, 10, 64)
 		if err != nil {
 			p.errorAt(t.Start, "invalid integer '"+t.Text+"'")
 		}
-		return &Int{Start: start, End: p.pos(t.End), Value: n}
+		x := p.nodes.ints.new()
+		*x = Int{Start: start, End: p.pos(t.End), Value: n}
+		return x
 	case FLOAT:
 		p.next()
 		f, err := strconv.ParseFloat(t.Text, 64)
@@ -690,7 +708,11 @@ func (p *parser) parseSimple(closer string) Expr {
 		return &SearchPath{Start: start, End: p.pos(t.End), Path: t.Text[1 : len(t.Text)-1]}
 	case URI:
 		p.next()
-		return &String{Start: start, End: p.pos(t.End), URI: true, Parts: []StringPart{{Pos: start, Text: t.Text}}}
+		str := p.nodes.strings.new()
+		*str = String{Start: start, End: p.pos(t.End), URI: true}
+		str.one[0] = StringPart{Pos: start, Text: t.Text}
+		str.Parts = str.one[:]
+		return str
 	case LPAREN:
 		p.next()
 		e := p.parseExpr("')'")
@@ -725,11 +747,14 @@ func (p *parser) parseSimple(closer string) Expr {
 	case LBRACKET:
 		p.next()
 		list := &List{Start: start}
+		var elemBuf [16]Expr
+		elems := elemBuf[:0]
 		for startsSelect(p.tok.Kind) {
 			elem := p.parseSelect("']'")
 			p.checkLegacyOr(elem)
-			list.Elems = append(list.Elems, elem)
+			elems = append(elems, elem)
 		}
+		list.Elems = p.nodes.exprs.copy(elems)
 		list.End = p.pos(p.tok.End)
 		p.expect(RBRACKET, "")
 		return list
@@ -749,13 +774,20 @@ func (p *parser) parseSimple(closer string) Expr {
 //
 //	string = '"' {STR | DOLLAR_CURLY expr '}'} '"'
 func (p *parser) parseString() *String {
-	s := &String{Start: p.pos(p.tok.Start)}
+	s := p.nodes.strings.new()
+	*s = String{Start: p.pos(p.tok.Start)}
 	p.next() // the opening quote
 	for {
 		switch p.tok.Kind {
 		case STR:
 			p.checkNUL(p.tok)
-			s.Parts = append(s.Parts, StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text})
+			part := StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text}
+			if len(s.Parts) == 0 {
+				s.one[0] = part
+				s.Parts = s.one[:]
+			} else {
+				s.Parts = append(s.Parts, part)
+			}
 			p.next()
 			continue
 		case DOLLAR_CURLY:
@@ -763,7 +795,13 @@ func (p *parser) parseString() *String {
 			p.next()
 			e := p.parseExpr("'}'")
 			p.expect(RBRACE, "")
-			s.Parts = append(s.Parts, StringPart{Pos: pos, Expr: e})
+			part := StringPart{Pos: pos, Expr: e}
+			if len(s.Parts) == 0 {
+				s.one[0] = part
+				s.Parts = s.one[:]
+			} else {
+				s.Parts = append(s.Parts, part)
+			}
 			continue
 		case QUOTE:
 			s.End = p.pos(p.tok.End)
@@ -773,7 +811,8 @@ func (p *parser) parseString() *String {
 			s.End = p.pos(p.tok.Start)
 		}
 		if len(s.Parts) == 0 {
-			s.Parts = []StringPart{{Pos: s.Start, Text: ""}}
+			s.one[0] = StringPart{Pos: s.Start}
+			s.Parts = s.one[:]
 		}
 		return s
 	}
@@ -817,7 +856,8 @@ func (p *parser) parseIndString() *String {
 		}
 		s.Parts = stripIndentation(parts)
 		if len(s.Parts) == 0 {
-			s.Parts = []StringPart{{Pos: s.Start, Text: ""}}
+			s.one[0] = StringPart{Pos: s.Start}
+			s.Parts = s.one[:]
 		}
 		return s
 	}
@@ -901,7 +941,8 @@ func canonPath(s string) string {
 //
 //	binds = { attrpath '=' expr ';' | INHERIT ['(' expr ')'] {attrname} ';' }
 func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
-	attrs := &Attrs{Start: start}
+	attrs := p.nodes.attrs.new()
+	*attrs = Attrs{Start: start}
 	m := newAttrMerger(p, attrs)
 	for p.tok.Kind != until && p.tok.Kind != EOF {
 		switch p.tok.Kind {
@@ -979,7 +1020,8 @@ func (p *parser) parseInherit(m *attrMerger) {
 			return
 		}
 		pos := p.pos(t.Start)
-		def := &AttrDef{Name: name, Pos: pos}
+		def := p.nodes.defs.new()
+		*def = AttrDef{Name: name, Pos: pos}
 		if from == nil {
 			def.Kind = AttrInherited
 			def.Value = &Var{Start: pos, End: p.pos(t.End), Name: name}
