@@ -76,4 +76,3 @@ func benchExpr(b *testing.B, src string, ops int) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*ops), "ns/op-inner")
 }
-

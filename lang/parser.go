@@ -71,7 +71,7 @@ type parser struct {
 	// attrIndex indexes the names of large attribute sets under
 	// construction, so that merging stays linear.
 	attrIndex map[*Attrs]map[string]int
-	nodes nodes
+	nodes     nodes
 	// scratch buffers reused while collecting lists and paths
 	pathScratch []AttrName
 	// legacyOr is the `e or` call parseSelect made last; used as an

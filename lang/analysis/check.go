@@ -155,7 +155,9 @@ type File struct {
 	Diagnostics []Diagnostic
 	// Defs lists every definition in source order of the walk.
 	Defs []*Def
-	// SyntaxErrors is true when the tree is partial.
+	// SyntaxErrors is true when the tree is partial (a syntax error, or a
+	// duplicate attribute, whose value the parser drops); the unused
+	// checks are skipped then.
 	SyntaxErrors bool
 
 	byPos   map[lang.Pos]*Def // scope definitions by lang.Binding.Def
@@ -184,6 +186,7 @@ func Check(fset *lang.FileSet, name, src string, cfg Config) *File {
 			switch {
 			case strings.Contains(e.Msg, "' already defined at "):
 				code = CodeDuplicateAttr
+				f.SyntaxErrors = true // the duplicate's value is dropped
 			case strings.HasPrefix(e.Msg, "duplicate formal function argument"):
 				code = CodeDuplicateFormal
 			default:

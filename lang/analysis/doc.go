@@ -25,7 +25,11 @@
 //   - eval-error: added by callers that also evaluate (nixl check --eval).
 //
 // Names starting with an underscore are exempt from the unused checks,
-// the usual convention for a deliberately ignored argument.
+// the usual convention for a deliberately ignored argument. A binding
+// used only inside its own value (a recursive function nothing calls) is
+// unused. The unused checks are skipped in a file with syntax errors or
+// duplicate attributes, whose tree is partial (the parser drops what it
+// cannot place, and uses in it would be missed).
 //
 // The walk also records, for editors, every definition (Def) with its
 // name and value, and File answers the questions a language server asks:
@@ -55,9 +59,9 @@
 //	  "message": "undefined variable 'foo'"
 //	}
 //
-// sorted by file, then position. "file" is the name the file was given
-// by (as on the command line). The text form is one line per diagnostic,
-// as compilers print them:
+// in the order of the files given, each file's sorted by position. "file"
+// is the name the file was given by (as on the command line). The text
+// form is one line per diagnostic, as compilers print them:
 //
 //	dir/broken.nix:3:7: error: undefined variable 'foo' [undefined-variable]
 package analysis

@@ -142,3 +142,37 @@ func unknownArgument(name string, pos lang.Pos) lang.Expr {
 	return &lang.Call{Start: pos, End: pos, Fn: fn,
 		Args: []lang.Expr{&lang.String{Start: pos, End: pos, Parts: []lang.StringPart{{Pos: pos, Text: b.String()}}}}}
 }
+
+// FocusDef returns an expression that evaluates the value d binds, in its
+// scope (see Focus), or nil when d binds no expression (an argument).
+func (f *File) FocusDef(d *Def) lang.Expr {
+	if d.Value == nil {
+		return nil
+	}
+	if d.Attr != nil && d.Attr.Kind == lang.AttrInheritedFrom {
+		// inherit (e) a: the value is e.a, with e evaluated where it is
+		// written.
+		sel, ok := d.Attr.Value.(*lang.Select)
+		if !ok {
+			return nil
+		}
+		from, ok := sel.X.(*lang.InheritFrom)
+		if !ok {
+			return nil
+		}
+		var attrs *lang.Attrs
+		switch s := d.Scope.(type) {
+		case *lang.Let:
+			attrs = s.Attrs
+		case *lang.Attrs:
+			attrs = s
+		}
+		if attrs == nil || from.Index >= len(attrs.InheritFrom) {
+			return nil
+		}
+		x := attrs.InheritFrom[from.Index]
+		start, _ := x.Span()
+		return Focus(f.Expr, start, &lang.Select{Start: sel.Start, End: sel.End, X: x, Path: sel.Path})
+	}
+	return FocusOn(f.Expr, d.Value)
+}

@@ -309,10 +309,10 @@ func (f *File) scopeDefs(a *lang.Attrs) []*Def {
 type SymbolKind uint8
 
 const (
-	SymbolVariable SymbolKind = iota // a let binding
-	SymbolFunction                   // a binding whose value is a function
-	SymbolField                      // an attribute
-	SymbolNamespace                  // an attribute whose value is a set
+	SymbolVariable  SymbolKind = iota // a let binding
+	SymbolFunction                    // a binding whose value is a function
+	SymbolField                       // an attribute
+	SymbolNamespace                   // an attribute whose value is a set
 )
 
 // Symbol is an entry of a file's outline.
