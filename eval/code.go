@@ -23,6 +23,11 @@ func mkThunk(c code, e *Eval, env *Env) Value {
 	if t, ok := c.(thunker); ok {
 		return t.thunk(e, env)
 	}
+	if ar, ok := c.(*arithCode); ok {
+		if v, ok := ar.eager(env); ok {
+			return v
+		}
+	}
 	return thunkValue(&Thunk{code: c, env: env})
 }
 
@@ -322,6 +327,9 @@ func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '"+op+"'")
 	}
+	if a.k == b.k && (a.k == KindInt || a.k == KindBool || a.k == KindNull) {
+		return Bool((a.n == b.n) != c.neq), nil
+	}
 	eq, err := e.Equal(a, b, c.p)
 	if err != nil {
 		return Value{}, err
@@ -370,7 +378,17 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 	}
 	if len(c.args) == 1 && fn.k == KindLambda {
 		// The common case, kept lean: it is on every recursion's path.
-		return e.callLambda(fn.Closure(), mkThunk(c.args[0], e, env), c.p)
+		cl := fn.Closure()
+		arg := c.args[0]
+		if ar, ok := arg.(*arithCode); ok {
+			if v, ok := ar.eager(env); ok {
+				return e.callLambda(cl, v, c.p)
+			}
+		}
+		if _, cheap := arg.(thunker); !cheap && !cl.Lambda.node.HasFormals {
+			return e.callLambdaLazy(cl, arg, env, c.p)
+		}
+		return e.callLambda(cl, mkThunk(arg, e, env), c.p)
 	}
 	return c.callGeneral(e, env, fn)
 }

@@ -223,6 +223,11 @@ func (c *arithCode) eval(e *Eval, env *Env) (Value, error) {
 		var b Value
 		b, err = y.eval(e, env)
 		if err == nil {
+			if a.k == KindInt && b.k == KindInt {
+				if r, ok := c.intFast(a.IntValue(), b.IntValue()); ok {
+					return r, nil
+				}
+			}
 			var r Value
 			r, err = c.apply(e, a, b)
 			if err == nil {
@@ -230,12 +235,80 @@ func (c *arithCode) eval(e *Eval, env *Env) (Value, error) {
 			}
 		}
 	}
+	return Value{}, c.opError(err)
+}
+
+// eager computes the operator right away when that cannot change the
+// meaning: both operands are variables or constants already holding
+// integers and the result cannot fail. A call argument like n - 1 then
+// needs no thunk.
+func (c *arithCode) eager(env *Env) (Value, bool) {
+	a, ok := peek(c.x, env)
+	if !ok || a.k != KindInt {
+		return Value{}, false
+	}
+	b, ok := peek(c.y, env)
+	if !ok || b.k != KindInt {
+		return Value{}, false
+	}
+	x, y := a.IntValue(), b.IntValue()
+	if c.op == lang.GT || c.op == lang.LEQ {
+		x, y = y, x
+	}
+	return c.intFast(x, y)
+}
+
+// peek returns the value of a constant or an already evaluated variable,
+// without evaluating anything.
+func peek(c code, env *Env) (Value, bool) {
+	switch c := c.(type) {
+	case *constCode:
+		return c.v, true
+	case *varCode:
+		v := *c.slot(env)
+		if v.k == KindThunk {
+			t := v.thunk()
+			if !t.isDone() {
+				return Value{}, false
+			}
+			v = t.val
+		}
+		return v, v.k != KindInvalid
+	}
+	return Value{}, false
+}
+
+// intFast computes the operator on two integers when no error is
+// possible (no overflow, no division by zero).
+func (c *arithCode) intFast(x, y int64) (Value, bool) {
+	switch c.op {
+	case lang.MINUS:
+		r := x - y
+		return Int(r), (r < x) == (y > 0)
+	case lang.STAR:
+		if x > -(1<<31) && x < 1<<31 && y > -(1<<31) && y < 1<<31 {
+			return Int(x * y), true
+		}
+	case lang.SLASH:
+		if y != 0 && y != -1 {
+			return Int(x / y), true
+		}
+	case lang.LT, lang.GT:
+		return Bool(x < y), true
+	case lang.LEQ, lang.GEQ:
+		return Bool(!(x < y)), true
+	}
+	return Value{}, false
+}
+
+//go:noinline
+func (c *arithCode) opError(err error) error {
 	name := arithBuiltin(c.op)
 	err = addTrace(err, c.p, "while calling the '"+name+"' builtin")
 	if c.op == lang.LEQ || c.op == lang.GEQ {
 		err = addTrace(err, c.p, "in the argument of '!'")
 	}
-	return Value{}, err
+	return err
 }
 
 func arithBuiltin(op lang.TokenKind) string {

@@ -142,7 +142,7 @@ func New(opts Options) *Eval {
 	builtinsThunk := &Thunk{}
 	b.Add(Intern("builtins"), thunkValue(builtinsThunk))
 	e.builtins = b.Value()
-	builtinsThunk.val, builtinsThunk.state = e.builtins, thunkDone
+	builtinsThunk.val = e.builtins
 	e.globalNames = append(e.globalNames, "builtins")
 	e.globals = append(e.globals, e.builtins)
 	e.baseEnv = lang.NewStaticEnv(nil, e.globalNames)

@@ -156,6 +156,11 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, errInterrupted(pos)
 	}
+	return e.runBody(lam, env, pos)
+}
+
+// runBody evaluates a function's body in its call environment.
+func (e *Eval) runBody(lam *lambdaCode, env *Env, pos lang.Pos) (Value, error) {
 	e.depth++
 	if e.depth > e.maxCallDepth {
 		// Checked here, like Nix, so that the failing call gets its
@@ -169,6 +174,27 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 		return Value{}, e.callError(lam, err, pos)
 	}
 	return r, nil
+}
+
+// callFrame is the environment of a one-argument call together with the
+// thunk of its argument: one allocation for the commonest call.
+type callFrame struct {
+	env  Env
+	slot [1]Value
+	arg  Thunk
+}
+
+// callLambdaLazy calls a plain (x: …) function with the argument
+// expression argCode, to be evaluated lazily in callerEnv.
+func (e *Eval) callLambdaLazy(c *Closure, argCode code, callerEnv *Env, pos lang.Pos) (Value, error) {
+	if e.interrupted.Load() {
+		return Value{}, errInterrupted(pos)
+	}
+	f := &callFrame{}
+	f.arg.code, f.arg.env = argCode, callerEnv
+	f.slot[0] = thunkValue(&f.arg)
+	f.env.up, f.env.vals = c.Env, f.slot[:]
+	return e.runBody(c.Lambda, &f.env, pos)
 }
 
 // callError adds the frames of a failed call.

@@ -92,9 +92,9 @@ func (p *printer) value(slot *Value, depth int) {
 		if !p.opts.Force {
 			t := v.thunk()
 			switch {
-			case t.state == thunkDone:
+			case t.isDone():
 				v = t.val
-			case p.opts.Ambiguous && t.state == thunkRunning:
+			case p.opts.Ambiguous && t.val.k == kindBlackhole:
 				p.str("«potential infinite recursion»")
 				return
 			case p.opts.Ambiguous:

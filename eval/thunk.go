@@ -1,60 +1,67 @@
 package eval
 
-import "github.com/nixl-project/nixl/lang"
+import (
+	"unsafe"
+
+	"github.com/nixl-project/nixl/lang"
+)
 
 // Thunk is a delayed computation: code to run in an environment. Once
 // forced it keeps only its result and drops code and environment, so the
 // environment can be collected (a cached thunk, as in go-jsonnet).
+//
+// The state lives in val's kind, which keeps a thunk at 48 bytes: the
+// zero kind while pending, kindBlackhole while being evaluated, the
+// result's kind when done, kindFailed (val.p holding the *Error) when its
+// evaluation failed — errors are memoised, as in Nix since 2.34.
 type Thunk struct {
-	val   Value
-	code  code
-	env   *Env
-	state thunkState
-	// err is the error a failed evaluation left (thunkFailed): errors are
-	// memoised, as in Nix since 2.34, so a failing thunk is evaluated once.
-	err *Error
+	code code
+	env  *Env
+	val  Value
 }
 
-type thunkState uint8
-
+// Internal kinds marking thunk states; never seen outside a Thunk.
 const (
-	thunkPending thunkState = iota
-	thunkRunning            // a black hole: forcing it again is infinite recursion
-	thunkDone
-	thunkFailed
+	kindBlackhole Kind = 0xfe
+	kindFailed    Kind = 0xff
 )
 
 // NewThunk makes a value that computes f when forced. Builtins use it for
-// lazy results (the elements of map's result, …).
+// lazy results.
 func NewThunk(f func() (Value, error)) Value {
 	return thunkValue(&Thunk{code: funcCode(f)})
 }
 
-// appThunk is a lazy application in one allocation: the function and
-// its arguments live in the thunk's own environment slots.
+// appThunk is a lazy application in one allocation: the function and its
+// arguments live beside the thunk (code is appCode, env unused).
 type appThunk struct {
 	Thunk
-	env   Env
-	slots [3]Value
+	fn   Value
+	args [2]Value
+	n    int
 }
 
 // NewApp makes a lazy application of fn to arg (Nix's "app" thunk).
 func NewApp(fn, arg Value) Value {
-	t := &appThunk{}
-	t.slots[0], t.slots[1] = fn, arg
-	t.env.vals = t.slots[:2]
-	t.code, t.Thunk.env = appCode{}, &t.env
+	t := &appThunk{fn: fn, n: 1}
+	t.args[0] = arg
+	t.code = appCode{}
 	return thunkValue(&t.Thunk)
 }
 
 // NewApp2 makes a lazy application of fn to two arguments.
 func NewApp2(fn, a, b Value) Value {
-	t := &appThunk{}
-	t.slots[0], t.slots[1], t.slots[2] = fn, a, b
-	t.env.vals = t.slots[:3]
-	t.code, t.Thunk.env = appCode{}, &t.env
+	t := &appThunk{fn: fn, n: 2}
+	t.args[0], t.args[1] = a, b
+	t.code = appCode{}
 	return thunkValue(&t.Thunk)
 }
+
+// isDone reports whether the thunk holds its value.
+func (t *Thunk) isDone() bool { return t.val.k != KindInvalid && t.val.k < kindBlackhole }
+
+// asApp returns the application a thunk with appCode is part of.
+func (t *Thunk) asApp() *appThunk { return (*appThunk)(unsafe.Pointer(t)) }
 
 func thunkValue(t *Thunk) Value { return Value{k: KindThunk, p: ptr(t)} }
 
@@ -63,11 +70,12 @@ type funcCode func() (Value, error)
 func (f funcCode) eval(e *Eval, env *Env) (Value, error) { return f() }
 func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
 
-// appCode applies env.vals[0] to the rest of env.vals (see appThunk).
+// appCode marks the thunk of an appThunk; forceThunk calls the function
+// (from where the value is forced, as in Nix).
 type appCode struct{}
 
 func (appCode) eval(e *Eval, env *Env) (Value, error) {
-	return e.CallFunction(env.vals[0], env.vals[1:], lang.NoPos)
+	panic("eval: appCode is forced through its appThunk")
 }
 func (appCode) pos() lang.Pos { return lang.NoPos }
 
@@ -110,35 +118,46 @@ func (e *Eval) ForceValue(v Value) (Value, error) {
 }
 
 func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
-	switch t.state {
-	case thunkDone:
-		return t.val, nil
-	case thunkFailed:
-		cp := *t.err
-		cp.Trace = append([]lang.TraceFrame(nil), t.err.Trace...)
-		return Value{}, &cp
-	case thunkRunning:
+	switch t.val.k {
+	case KindInvalid:
+	case kindBlackhole:
 		err := Errorf(ErrInfiniteRecursion, pos, "infinite recursion encountered")
 		err.recursionThunk = t
 		return Value{}, err
+	case kindFailed:
+		orig := (*Error)(t.val.p)
+		cp := *orig
+		cp.Trace = append([]lang.TraceFrame(nil), orig.Trace...)
+		return Value{}, &cp
+	default:
+		return t.val, nil
 	}
+	return e.evalThunk(t, pos)
+}
+
+func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	if e.depth >= e.maxCallDepth {
 		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
 	}
 	if e.interrupted.Load() {
 		return Value{}, errInterrupted(pos)
 	}
-	t.state = thunkRunning
+	t.val.k = kindBlackhole
 	e.depth++
 	var r Value
 	var err error
 	if _, isApp := t.code.(appCode); isApp {
-		// An application is called from where it is forced, as in Nix.
-		r, err = e.CallFunction(t.env.vals[0], t.env.vals[1:], pos)
+		a := t.asApp()
+		r, err = e.CallFunction(a.fn, a.args[:a.n:a.n], pos)
 	} else {
 		r, err = t.code.eval(e, t.env)
 	}
 	e.depth--
+	if err == nil && r.k == KindThunk {
+		// A thunk whose code returns another thunk is forced through, so
+		// a forced thunk always holds a forced value.
+		r, err = e.forceThunk(r.thunk(), pos)
+	}
 	if err != nil {
 		ee, ok := err.(*Error)
 		if ok && ee.recursionThunk == t {
@@ -148,21 +167,19 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 		t.fail(ee)
 		return Value{}, err
 	}
-	// Nested thunks (a thunk whose code returns another thunk) are
-	// forced through, so a forced thunk always holds a forced value.
-	if r.k == KindThunk {
-		r, err = e.forceThunk(r.thunk(), pos)
-		if err != nil {
-			ee, _ := err.(*Error)
-			t.fail(ee)
-			return Value{}, err
-		}
+	t.done(r)
+	return r, nil
+}
+
+// done stores the result and drops what computed it.
+func (t *Thunk) done(r Value) {
+	if _, isApp := t.code.(appCode); isApp {
+		a := t.asApp()
+		a.fn, a.args = Value{}, [2]Value{}
 	}
 	t.val = r
-	t.state = thunkDone
 	t.code = nil
 	t.env = nil
-	return r, nil
 }
 
 // fail records a failed evaluation. Errors that depend on how deep the
@@ -171,14 +188,17 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 // again.
 func (t *Thunk) fail(err *Error) {
 	if err == nil || err.Kind == ErrStackOverflow || err.Kind == ErrInterrupted || err.recursionThunk != nil {
-		t.state = thunkPending
+		t.val = Value{}
 		return
 	}
 	// The error is kept, not copied: frames added while it propagates
 	// this first time belong to it, as in Nix, whose failed thunks hold
 	// the exception itself. Later forcings get copies.
-	t.err = err
-	t.state = thunkFailed
+	if _, isApp := t.code.(appCode); isApp {
+		a := t.asApp()
+		a.fn, a.args = Value{}, [2]Value{}
+	}
+	t.val = Value{k: kindFailed, p: unsafe.Pointer(err)}
 	t.code = nil
 	t.env = nil
 }
@@ -194,7 +214,7 @@ func determinePos(v *Value) lang.Pos {
 			return lang.NoPos
 		}
 		if _, isApp := t.code.(appCode); isApp {
-			return determinePos(&t.env.vals[0])
+			return determinePos(&t.asApp().fn)
 		}
 		return t.code.pos()
 	case KindLambda:
