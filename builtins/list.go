@@ -48,11 +48,11 @@ var listBuiltins = []builtin{
 
 // call1 and call2 call a function given as an argument to a builtin.
 func call1(e *eval.Eval, f, x eval.Value) (eval.Value, error) {
-	return e.CallFunction(f, []eval.Value{x}, noPos)
+	return e.Call1(f, x, noPos)
 }
 
 func call2(e *eval.Eval, f, x, y eval.Value) (eval.Value, error) {
-	return e.CallFunction(f, []eval.Value{x, y}, noPos)
+	return e.Call2(f, x, y, noPos)
 }
 
 // forceListIn forces the list element *v in place and checks it is a list.

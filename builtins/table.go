@@ -101,7 +101,24 @@ func nth(i int) string {
 }
 
 // argCtx is the trace frame for a bad argument: "while evaluating the
-// first argument passed to builtins.length".
+// first argument passed to builtins.length". Builtins call it on every
+// call (the text is only used on error), so the texts are made once.
 func argCtx(i int, name string) string {
+	if i < len(argCtxs) {
+		if s, ok := argCtxs[i][name]; ok {
+			return s
+		}
+	}
 	return "while evaluating the " + nth(i) + " argument passed to builtins." + name
+}
+
+var argCtxs [3]map[string]string
+
+func init() {
+	for i := range argCtxs {
+		argCtxs[i] = map[string]string{}
+		for _, b := range table() {
+			argCtxs[i][b.name] = "while evaluating the " + nth(i) + " argument passed to builtins." + b.name
+		}
+	}
 }

@@ -394,9 +394,30 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 }
 
 func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
-	args := make([]Value, len(c.args))
-	for i, a := range c.args {
-		args[i] = mkThunk(a, e, env)
+	// Curried calls of functions (f a b) go argument by argument without
+	// building an argument list.
+	i := 0
+	for ; i < len(c.args) && fn.k == KindLambda; i++ {
+		var err error
+		fn, err = e.callLambda(fn.Closure(), mkThunk(c.args[i], e, env), c.p)
+		if err != nil {
+			return Value{}, err
+		}
+		if i+1 < len(c.args) {
+			if err := e.ForceAt(&fn, c.p); err != nil {
+				return Value{}, err
+			}
+		}
+	}
+	if i == len(c.args) {
+		if err := e.ForceAt(&fn, c.p); err != nil {
+			return Value{}, err
+		}
+		return fn, nil
+	}
+	args := make([]Value, len(c.args)-i)
+	for j, a := range c.args[i:] {
+		args[j] = mkThunk(a, e, env)
 	}
 	return e.CallFunction(fn, args, c.p)
 }

@@ -127,6 +127,37 @@ func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error)
 	return fn, nil
 }
 
+// Call1 is CallFunction with one argument, without allocating for the
+// common case of a function value.
+func (e *Eval) Call1(fn, arg Value, pos lang.Pos) (Value, error) {
+	if err := e.ForceAt(&fn, pos); err != nil {
+		return Value{}, err
+	}
+	if fn.k == KindLambda {
+		r, err := e.callLambda(fn.Closure(), arg, pos)
+		if err != nil || r.k != KindThunk {
+			return r, err
+		}
+		return e.ForceValue(r)
+	}
+	return e.CallFunction(fn, []Value{arg}, pos)
+}
+
+// Call2 is CallFunction with two arguments (a curried function).
+func (e *Eval) Call2(fn, a, b Value, pos lang.Pos) (Value, error) {
+	if err := e.ForceAt(&fn, pos); err != nil {
+		return Value{}, err
+	}
+	if fn.k == KindLambda {
+		r, err := e.callLambda(fn.Closure(), a, pos)
+		if err != nil {
+			return Value{}, err
+		}
+		return e.Call1(r, b, pos)
+	}
+	return e.CallFunction(fn, []Value{a, b}, pos)
+}
+
 func (e *Eval) notAFunction(fn Value, pos lang.Pos) error {
 	return TypeErrorf(pos, "attempt to call something which is not a function but %s: %s", fn.ShowType(), e.ShowValueShort(fn))
 }
