@@ -9,6 +9,7 @@ import (
 
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
+	"github.com/nixl-project/nixl/stdlib"
 )
 
 // CorePkgs are the files Nix provides under <nix/…>, found at
@@ -17,10 +18,49 @@ import (
 //go:embed corepkgs
 var corePkgs embed.FS
 
-// CorePkgs returns the internal files for eval.Options.Internal.
+// CorePkgs returns the internal files for eval.Options.Internal: Nix's
+// corepkgs at the top (<nix/fetchurl.nix>) and nixl's standard library
+// under nixl/ (<nixl>, <nixl/lib/strings.nixl>).
 func CorePkgs() fs.FS {
 	sub, _ := fs.Sub(corePkgs, "corepkgs")
-	return sub
+	return internalFS{core: sub, nixl: stdlib.FS()}
+}
+
+// internalFS puts the standard library's files under nixl/ beside the
+// corepkgs.
+type internalFS struct{ core, nixl fs.FS }
+
+func (f internalFS) Open(name string) (fs.File, error) {
+	if name == "nixl" {
+		return f.nixl.Open(".")
+	}
+	if rest, ok := strings.CutPrefix(name, "nixl/"); ok {
+		return f.nixl.Open(rest)
+	}
+	return f.core.Open(name)
+}
+
+// internalLookup is the fallback for <nix/…> and <nixl…> when no search
+// path entry has them: the internal files. An import of a directory
+// there must name its file, since only the filesystem's directories are
+// resolved to a default file by import, so <nixl> and other
+// directories resolve to their default.nixl here.
+func internalLookup(e *eval.Eval, name string) (string, bool) {
+	var rel string
+	switch {
+	case strings.HasPrefix(name, "nix/"):
+		return eval.InternalDir + name[3:], true
+	case name == "nixl" || strings.HasPrefix(name, "nixl/"):
+		rel = name
+	default:
+		return "", false
+	}
+	if e.Internal != nil {
+		if fi, err := fs.Stat(e.Internal, rel); err == nil && fi.IsDir() {
+			rel += "/" + stdlib.Root
+		}
+	}
+	return eval.InternalDir + "/" + rel, true
 }
 
 func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
@@ -75,8 +115,8 @@ func primFindFile(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 			return eval.Path(candidate), nil
 		}
 	}
-	if strings.HasPrefix(name, "nix/") {
-		return eval.Path(eval.InternalDir + name[3:]), nil
+	if p, ok := internalLookup(e, name); ok {
+		return eval.Path(p), nil
 	}
 	if e.PureEval {
 		return eval.Value{}, eval.Errorf(eval.ErrThrown, pos, "cannot look up '<%s>' in pure evaluation mode (use '--impure' to override)", name)
