@@ -309,22 +309,32 @@ func UpdateAttrs(a, b Value) Value {
 		return b
 	}
 	out := make(Attrs, 0, len(x)+len(y))
-	i, j := 0, 0
-	for i < len(x) && j < len(y) {
-		switch {
-		case x[i].Name < y[j].Name:
-			out = append(out, x[i])
+	i := 0
+	for _, b := range y {
+		// Copy the run of x before b in one go (a small set merged into
+		// a big one, as in a fold, is then a few block copies).
+		k := i + searchAttrs(x[i:], b.Name)
+		out = append(out, x[i:k]...)
+		out = append(out, b)
+		i = k
+		if i < len(x) && x[i].Name == b.Name {
 			i++
-		case x[i].Name > y[j].Name:
-			out = append(out, y[j])
-			j++
-		default:
-			out = append(out, y[j])
-			i++
-			j++
 		}
 	}
 	out = append(out, x[i:]...)
-	out = append(out, y[j:]...)
 	return AttrsValue(out)
+}
+
+// searchAttrs is the index of the first attribute not before name.
+func searchAttrs(a Attrs, name Sym) int {
+	lo, hi := 0, len(a)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].Name < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
