@@ -1,8 +1,11 @@
 package builtins
 
 import (
+	"cmp"
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
+	"slices"
+	"strings"
 )
 
 // A note on positions: Nix hands its builtins no position of their own
@@ -473,6 +476,9 @@ func primSort(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
 		}
 		out[i] = xs[i]
 	}
+	if f.Kind() == eval.KindPrimOp && f.PrimOpValue().Name == "lessThan" && sortPlain(out) {
+		return eval.List(out), nil
+	}
 	s := sorter{}
 	if f.Kind() == eval.KindPrimOp && f.PrimOpValue().Name == "lessThan" {
 		// Nix compares directly, without calling the builtin.
@@ -497,4 +503,26 @@ func primSort(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
 		return eval.Value{}, s.err
 	}
 	return eval.List(out), nil
+}
+
+// sortPlain sorts xs with < when all elements are integers, or all are
+// strings without context: a total order that cannot fail, where equal
+// elements are indistinguishable, so any sort gives Nix's result. It
+// reports false (leaving xs alone) otherwise.
+func sortPlain(xs []eval.Value) bool {
+	k := xs[0].Kind()
+	if k != eval.KindInt && k != eval.KindString {
+		return false
+	}
+	for _, x := range xs {
+		if x.Kind() != k || x.HasContext() {
+			return false
+		}
+	}
+	if k == eval.KindInt {
+		slices.SortFunc(xs, func(a, b eval.Value) int { return cmp.Compare(a.IntValue(), b.IntValue()) })
+	} else {
+		slices.SortFunc(xs, func(a, b eval.Value) int { return strings.Compare(a.Str(), b.Str()) })
+	}
+	return true
 }

@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"sort"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
@@ -102,23 +104,26 @@ func nth(i int) string {
 
 // argCtx is the trace frame for a bad argument: "while evaluating the
 // first argument passed to builtins.length". Builtins call it on every
-// call (the text is only used on error), so the texts are made once.
+// call though the text only matters on error, so texts are cached by the
+// address of the (constant) name: a hit costs a few instructions.
 func argCtx(i int, name string) string {
-	if i < len(argCtxs) {
-		if s, ok := argCtxs[i][name]; ok {
-			return s
-		}
+	if i >= len(argCtxCache) {
+		return "while evaluating the " + nth(i) + " argument passed to builtins." + name
 	}
-	return "while evaluating the " + nth(i) + " argument passed to builtins." + name
+	key := unsafe.StringData(name)
+	slot := &argCtxCache[i][(uintptr(unsafe.Pointer(key))>>3)%uintptr(len(argCtxCache[i]))]
+	if e := slot.Load(); e != nil && e.key == key && e.n == len(name) {
+		return e.text
+	}
+	text := "while evaluating the " + nth(i) + " argument passed to builtins." + name
+	slot.Store(&argCtxEntry{key: key, n: len(name), text: text})
+	return text
 }
 
-var argCtxs [3]map[string]string
-
-func init() {
-	for i := range argCtxs {
-		argCtxs[i] = map[string]string{}
-		for _, b := range table() {
-			argCtxs[i][b.name] = "while evaluating the " + nth(i) + " argument passed to builtins." + b.name
-		}
-	}
+type argCtxEntry struct {
+	key  *byte
+	n    int
+	text string
 }
+
+var argCtxCache [3][256]atomic.Pointer[argCtxEntry]
