@@ -104,11 +104,18 @@ func primScopedImport(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value
 	return e.EvalFileInScope(path, scope, pos)
 }
 
-// realisePath coerces v to a path for reading (import, readFile…).
+// realisePath coerces v to a path for reading (import, readFile…),
+// building the derivation outputs its context names (import from
+// derivation).
 func realisePath(e *eval.Eval, v eval.Value, pos lang.Pos, ctx string) (string, error) {
-	p, _, err := e.CoerceToPath(v, pos, ctx)
+	p, c, err := e.CoerceToPath(v, pos, ctx)
 	if err != nil {
 		return "", err
+	}
+	if len(c) > 0 {
+		if err := realiseContext(e, c); err != nil {
+			return "", eval.AddTrace(err, pos, "while realising the context of path '%s'", p)
+		}
 	}
 	return eval.CanonPath(p), nil
 }

@@ -111,17 +111,22 @@ func readablePath(e *eval.Eval, v eval.Value, mode symlinkMode) (string, error) 
 }
 
 // realiseContext checks that the store paths a string depends on are in
-// the store. Reading a derivation's output during evaluation would mean
-// building it, which evaluation cannot do yet.
+// the store, and builds the derivation outputs it names when the store is
+// a Realiser (import from derivation); otherwise naming an output is an
+// error.
 func realiseContext(e *eval.Eval, ctx eval.Context) error {
 	var built []string
+	outputs := map[string][]string{}
 	for _, c := range ctx {
 		var p string
 		switch {
 		case strings.HasPrefix(c, "!"):
 			output, drvPath := splitBuiltContext(c)
 			p = drvPath
-			built = append(built, drvPath+"^"+output)
+			if _, seen := outputs[drvPath]; !seen {
+				built = append(built, drvPath)
+			}
+			outputs[drvPath] = append(outputs[drvPath], output)
 		case strings.HasPrefix(c, "="):
 			p = c[1:]
 		default:
@@ -131,8 +136,17 @@ func realiseContext(e *eval.Eval, ctx eval.Context) error {
 			return eval.Errorf(eval.ErrEval, lang.NoPos, "path '%s' is not valid", p)
 		}
 	}
-	if len(built) > 0 {
-		return eval.Errorf(eval.ErrEval, lang.NoPos, "cannot build '%s' during evaluation: building is not available in this build of nixl yet", built[0])
+	if len(built) == 0 {
+		return nil
+	}
+	r, ok := e.Store.(Realiser)
+	if !ok {
+		return eval.Errorf(eval.ErrEval, lang.NoPos, "cannot build '%s^%s' during evaluation: this command does not build (use nixl build or nixl instantiate)", built[0], outputs[built[0]][0])
+	}
+	for _, drvPath := range built {
+		if err := r.RealiseOutputs(drvPath, outputs[drvPath]); err != nil {
+			return eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
+		}
 	}
 	return nil
 }

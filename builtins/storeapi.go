@@ -75,6 +75,20 @@ type Fetcher interface {
 	FetchTree(attrs map[string]any) (storePath string, locked map[string]any, err error)
 }
 
+// Realiser builds derivation outputs during evaluation, for import from
+// derivation: when a builtin that reads files (import, readFile,
+// readDir, pathExists, hashFile…) is given a path whose string context
+// names the output of a derivation ("!out!/…/x.drv"), it asks the store,
+// if it implements Realiser, to realise that output first. cmd/nixl's
+// writable store implements it with the realiser (realise/build); the
+// read-only store of `nixl eval` does not, so there such reads fail as
+// "cannot build '…' during evaluation".
+type Realiser interface {
+	// RealiseOutputs makes the named outputs of the derivation at drvPath
+	// valid, building it (and what it needs) if they are not.
+	RealiseOutputs(drvPath string, outputs []string) error
+}
+
 // derivationStore returns the store's derivation side, if it has one.
 func derivationStore(e *eval.Eval) (DerivationStore, bool) {
 	ds, ok := e.Store.(DerivationStore)

@@ -26,6 +26,7 @@ func init() {
 
 type instantiateFlags struct {
 	evalFlags
+	stateDir   string
 	evalOnly   bool
 	parseOnly  bool
 	strict     bool
@@ -48,6 +49,9 @@ func (c *cli) instantiate(name string, args []string) int {
 	fs.BoolVar(&f.noLocation, "no-location", false, "omit source locations from --xml output")
 	fs.BoolVar(&f.raw, "raw", false, "print a string value without quotes")
 	fs.Bool("read-write-mode", false, "accepted for compatibility")
+	if name == "instantiate" {
+		fs.StringVar(&f.stateDir, "state-dir", "", "the state `DIR` of the store the .drv files go to (default: $NIXL_STATE_DIR, else the per-user one)")
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: nixl %s [FLAGS] [FILE | -E EXPR | -]\n\nFlags:\n%s", name, fs.FlagUsages())
 	}
@@ -64,6 +68,32 @@ func (c *cli) instantiate(name string, args []string) int {
 	f.exprSet = fs.Changed("expr")
 	if f.parseOnly {
 		return c.parse(&f.evalFlags, fs.Args())
+	}
+	if !f.evalOnly {
+		// Instantiation writes the .drv files (and the sources they use)
+		// into the local store, and builds for import from derivation.
+		ws, err := c.openWriteStore(&f.evalFlags, f.stateDir)
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		defer ws.close(&f.evalFlags)
+		e, err := c.newEvaluator(&f.evalFlags)
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		targets, err := c.instantiateTargets(e, &f.evalFlags, fs.Args())
+		if err != nil {
+			fmt.Fprint(c.stderr, e.Render(err))
+			return 1
+		}
+		for _, t := range targets {
+			if t.output != "out" {
+				fmt.Fprintf(c.stdout, "%s!%s\n", t.drvPath, t.output)
+			} else {
+				fmt.Fprintln(c.stdout, t.drvPath)
+			}
+		}
+		return 0
 	}
 	e, err := c.newEvaluator(&f.evalFlags)
 	if err != nil {
@@ -100,9 +130,6 @@ func (c *cli) runEval(e *eval.Eval, cmdName string, f *instantiateFlags, args []
 		v, err := findAlongAttrPath(e, p, autoArgs, root)
 		if err != nil {
 			return fail(err)
-		}
-		if !f.evalOnly {
-			return c.errorf("instantiating derivations is not available yet; use --eval")
 		}
 		if len(autoArgs) > 0 {
 			if v, err = autoCall(e, autoArgs, v); err != nil {

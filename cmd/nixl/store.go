@@ -13,6 +13,10 @@ import (
 
 // openEvalStore returns the store evaluation computes paths in.
 func openEvalStore(f *evalFlags) (eval.Store, error) {
+	// nixl instantiate and nixl build write into the local store (build.go).
+	if s, ok := writableStoreFor(f); ok {
+		return s, nil
+	}
 	dir := f.storeDir
 	if dir == "" {
 		dir = os.Getenv("NIXL_STORE_DIR")
@@ -33,7 +37,8 @@ func openEvalStore(f *evalFlags) (eval.Store, error) {
 // paths without writing anything (as nix-instantiate --eval does), to the
 // evaluator's eval.Store and the builtins' DerivationStore.
 type computeStore struct {
-	cs *derivation.ComputeStore
+	cs    *derivation.ComputeStore
+	fetch evalFetch // fetch.go: the fetch builtins' downloads
 }
 
 var (

@@ -1,0 +1,6 @@
+//go:build race
+
+package build
+
+// raceEnabled: the race detector slows builds about tenfold.
+const raceEnabled = true
