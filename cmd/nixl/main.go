@@ -40,7 +40,9 @@ func main() {
 	// Evaluation recurses deeply (a 1,000,000-deep recursion must work),
 	// and the collector can work less often: values live long.
 	debug.SetMaxStack(8 << 30)
-	debug.SetGCPercent(400)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(c.main(os.Args[1:]))
 }
