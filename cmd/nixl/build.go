@@ -426,11 +426,8 @@ func (c *cli) build(args []string) int {
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 1
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc
 	}
 	f.exprSet = fs.Changed("expr")
 	rest := fs.Args()

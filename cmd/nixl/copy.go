@@ -37,11 +37,8 @@ func (c *cli) parseShareFlags(fs *pflag.FlagSet, usage string, args []string) (c
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "%s\nFlags:\n%s", usage, fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0, true
-		}
-		return 1, true
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc, true
 	}
 	return 0, false
 }

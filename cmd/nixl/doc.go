@@ -31,11 +31,8 @@ func (c *cli) doc(args []string) int {
 			"bare name of a function.",
 		))
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 1
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc
 	}
 	mods, err := stdlib.Docs()
 	if err != nil {

@@ -59,11 +59,8 @@ func (c *cli) instantiate(name string, args []string) int {
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 1
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc
 	}
 	f.exprSet = fs.Changed("expr")
 	if f.parseOnly {
@@ -335,11 +332,8 @@ func init() {
 		fs.Usage = func() {
 			fmt.Fprintf(c.stderr, "Usage: nixl parse [FLAGS] [FILE | -E EXPR | -]\n\nFlags:\n%s", fs.FlagUsages())
 		}
-		if err := fs.Parse(args); err != nil {
-			if err == pflag.ErrHelp {
-				return 0
-			}
-			return 1
+		if rc, stop := c.parseFlags(fs, args); stop {
+			return rc
 		}
 		f.exprSet = fs.Changed("expr")
 		return c.parse(&f, fs.Args())

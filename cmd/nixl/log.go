@@ -33,11 +33,8 @@ func (c *cli) logCmd(args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: nixl log [FLAGS] DRV|OUTPUT…\n\nPrint the build log of derivations, or of the derivations output paths were built by.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 1
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

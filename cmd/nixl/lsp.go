@@ -30,11 +30,8 @@ func (c *cli) lsp(args []string) int {
 			"diagnostics, hover, completion, go-to-definition, document symbols.\n"+
 			"The evaluation flags configure the (bounded) evaluations it does.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 1
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc
 	}
 	if f.maxCallDepth == 0 {
 		// Deep enough for real code, and the stack stays small.

@@ -4,12 +4,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // command is one subcommand.
@@ -96,3 +99,18 @@ Run 'nixl COMMAND --help' for the flags of a command.
 
 // joinLines is used by help texts.
 func joinLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// parseFlags parses a command's flags. pflag's ContinueOnError mode
+// reports nothing itself, so a bad flag is reported here, with a pointer
+// to --help; stop says the command is done, with exit code rc.
+func (c *cli) parseFlags(fs *pflag.FlagSet, args []string) (rc int, stop bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, pflag.ErrHelp):
+		return 0, true
+	}
+	fmt.Fprintf(c.stderr, "error: %v\nTry 'nixl %s --help' for the flags.\n", err, fs.Name())
+	return 1, true
+}

@@ -95,11 +95,8 @@ func (c *cli) storeCmd(args []string) int {
 		fs.Usage = func() {
 			fmt.Fprintf(c.stderr, "Usage: nixl store %s [FLAGS] %s\n\n%s.\n\nFlags:\n%s", sub.name, sub.args, upperFirst(sub.summary), fs.FlagUsages())
 		}
-		if err := fs.Parse(args[1:]); err != nil {
-			if err == pflag.ErrHelp {
-				return 0
-			}
-			return 1
+		if rc, stop := c.parseFlags(fs, args[1:]); stop {
+			return rc
 		}
 		return run(c, &o, fs.Args())
 	}
