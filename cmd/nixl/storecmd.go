@@ -58,8 +58,12 @@ type storeOpts struct {
 
 func (c *cli) storeUsage(w io.Writer) {
 	fmt.Fprint(w, "Usage: nixl store SUBCOMMAND [FLAGS] [ARGS]\n\nSubcommands:\n")
+	width := 0
 	for _, sub := range storeSubs {
-		fmt.Fprintf(w, "  %-10s %s\n", sub.name, sub.summary)
+		width = max(width, len(sub.name))
+	}
+	for _, sub := range storeSubs {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, sub.name, sub.summary)
 	}
 	fmt.Fprint(w, joinLines("",
 		"The store is $NIXL_STORE_DIR, by default $XDG_DATA_HOME/nixl/store",
