@@ -138,18 +138,26 @@ func primConcatStringsSep(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.V
 	}
 	var cb eval.ContextBuilder
 	cb.Add(sepCtx)
-	var b strings.Builder
+	// The parts are collected first so that the result is allocated once.
+	parts := make([]string, len(list))
+	size := len(sep) * max(len(list)-1, 0)
 	for i := range list {
-		if i > 0 {
-			b.WriteString(sep)
-		}
 		s, ctx, err := e.CoerceToString(list[i], lang.NoPos, eval.CoerceOptions{CopyToStore: true},
 			"while evaluating one element of the list of strings to concat passed to builtins.concatStringsSep")
 		if err != nil {
 			return eval.Value{}, err
 		}
-		b.WriteString(s)
+		parts[i] = s
+		size += len(s)
 		cb.Add(ctx)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, s := range parts {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
 	}
 	return eval.StringWithContext(b.String(), cb.Context()), nil
 }

@@ -1,45 +1,11 @@
 package eval_test
 
 import (
-	"os"
-	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"testing"
 
 	"github.com/nixl-project/nixl/eval/evaltest"
-	"github.com/nixl-project/nixl/lang"
 )
-
-// BenchmarkWorkloads evaluates (strictly) each workload in
-// testdata/bench/eval, the same files testdata/bench/compare.sh runs
-// against C++ Nix. The collector is tuned as in the nixl binary.
-func BenchmarkWorkloads(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	files, _ := filepath.Glob("../testdata/bench/eval/*.nix")
-	if len(files) == 0 {
-		b.Fatal("no workloads")
-	}
-	for _, file := range files {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			b.Fatal(err)
-		}
-		abs, _ := filepath.Abs(file)
-		b.Run(strings.TrimSuffix(filepath.Base(file), ".nix"), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				e, _ := evaltest.New(b, evaltest.Options{})
-				v, err := e.EvalString(abs, string(src), filepath.Dir(abs))
-				if err == nil {
-					err = e.ForceDeep(&v, lang.NoPos)
-				}
-				if err != nil {
-					b.Fatal(e.Render(err))
-				}
-			}
-		})
-	}
-}
 
 // BenchmarkCall measures a function call with an integer argument.
 func BenchmarkCall(b *testing.B) {
@@ -58,7 +24,7 @@ func BenchmarkThunkForce(b *testing.B) {
 }
 
 func benchExpr(b *testing.B, src string, ops int) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	e, _ := evaltest.New(b, evaltest.Options{})
 	x, err := e.Parse("bench.nix", src, "/", nil)
 	if err != nil {

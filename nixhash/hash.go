@@ -1,6 +1,7 @@
 package nixhash
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"unsafe"
 )
 
 // Algorithm identifies one of the hash functions Nix supports. The zero
@@ -110,18 +112,33 @@ func FromSum(algo Algorithm, sum []byte) Hash {
 	return h
 }
 
-// Sum hashes data in one go.
+// Sum hashes data in one go, without allocating: store paths and
+// derivation hashes call it many times per evaluated derivation.
 func Sum(algo Algorithm, data []byte) Hash {
-	hasher := algo.New()
-	hasher.Write(data)
-	return FromSum(algo, hasher.Sum(nil))
+	h := Hash{algorithm: algo}
+	switch algo {
+	case MD5:
+		d := md5.Sum(data)
+		copy(h.digest[:], d[:])
+	case SHA1:
+		d := sha1.Sum(data)
+		copy(h.digest[:], d[:])
+	case SHA256:
+		d := sha256.Sum256(data)
+		copy(h.digest[:], d[:])
+	case SHA512:
+		d := sha512.Sum512(data)
+		copy(h.digest[:], d[:])
+	default:
+		algo.New() // panics: an invalid algorithm is a programming error
+	}
+	return h
 }
 
 // SumString hashes the bytes of s.
 func SumString(algo Algorithm, s string) Hash {
-	hasher := algo.New()
-	io.WriteString(hasher, s)
-	return FromSum(algo, hasher.Sum(nil))
+	// The hash functions only read the bytes; copying them is waste.
+	return Sum(algo, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // SumReader hashes everything r yields and reports how many bytes that was.
@@ -184,6 +201,19 @@ func (h Hash) Encode(enc Encoding, withAlgorithm bool) string {
 
 // Base16 is the lowercase hexadecimal digest.
 func (h Hash) Base16() string { return h.Encode(Base16, false) }
+
+// Compare orders hashes by algorithm, then digest bytes (so by their
+// base-16 text for one algorithm).
+func (h Hash) Compare(o Hash) int {
+	if h.algorithm != o.algorithm {
+		return int(h.algorithm) - int(o.algorithm)
+	}
+	return bytes.Compare(h.digestBytes(), o.digestBytes())
+}
+
+// AppendBase16 appends the base-16 digest to b, for callers that build
+// fingerprints without intermediate strings.
+func (h Hash) AppendBase16(b []byte) []byte { return hex.AppendEncode(b, h.digestBytes()) }
 
 // NixBase32 is the digest in Nix's base-32.
 func (h Hash) NixBase32() string { return h.Encode(NixBase32, false) }

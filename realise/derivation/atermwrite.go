@@ -1,16 +1,35 @@
 package derivation
 
-import "strings"
+import (
+	"sync"
+
+	"github.com/nixl-project/nixl/nixhash"
+)
 
 // ATerm returns the canonical .drv text of d, exactly as Nix writes it.
 func (d *Derivation) ATerm() []byte {
 	return d.appendATerm(nil, false, nil)
 }
 
+// atermBuffers holds the buffers of texts that are only hashed: every
+// evaluated derivation is written three times (its masked and unmasked
+// modulo hash and its .drv path), and the text is garbage right after.
+var atermBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// sumATerm is the SHA-256 of appendATerm's text.
+func (d *Derivation) sumATerm(maskOutputs bool, inputs []inputGroup) nixhash.Hash {
+	buf := atermBuffers.Get().(*[]byte)
+	*buf = d.appendATerm((*buf)[:0], maskOutputs, inputs)
+	h := nixhash.Sum(nixhash.SHA256, *buf)
+	atermBuffers.Put(buf)
+	return h
+}
+
 // inputGroup replaces the input derivations when hashing modulo: each group
 // is the base16 modulo hash of some inputs and the output names used.
 type inputGroup struct {
-	hash    string
+	hash    string       // an input derivation's path, or
+	modulo  nixhash.Hash // the modulo hash of a group (written in base 16)
 	outputs []string
 }
 
@@ -54,7 +73,13 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 			b = append(b, ',')
 		}
 		b = append(b, '(')
-		b = appendRaw(b, in.hash)
+		if in.hash != "" {
+			b = appendRaw(b, in.hash)
+		} else {
+			b = append(b, '"')
+			b = in.modulo.AppendBase16(b)
+			b = append(b, '"')
+		}
 		b = append(b, ',')
 		b = appendList(b, sortedUnique(in.outputs), appendRaw)
 		b = append(b, ')')
@@ -104,13 +129,14 @@ func appendRaw(b []byte, s string) []byte {
 
 func appendEscaped(b []byte, s string) []byte {
 	b = append(b, '"')
-	for {
-		i := strings.IndexAny(s, "\"\\\n\r\t")
-		if i < 0 {
-			break
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > '\\' || !needsEscape[c] {
+			continue
 		}
-		b = append(b, s[:i]...)
-		switch s[i] {
+		b = append(b, s[start:i]...)
+		switch c {
 		case '\n':
 			b = append(b, `\n`...)
 		case '\r':
@@ -118,10 +144,13 @@ func appendEscaped(b []byte, s string) []byte {
 		case '\t':
 			b = append(b, `\t`...)
 		default:
-			b = append(b, '\\', s[i])
+			b = append(b, '\\', c)
 		}
-		s = s[i+1:]
+		start = i + 1
 	}
-	b = append(b, s...)
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// needsEscape marks the bytes appendEscaped escapes, '\\' the largest.
+var needsEscape = ['\\' + 1]bool{'"': true, '\\': true, '\n': true, '\r': true, '\t': true}

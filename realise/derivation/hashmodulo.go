@@ -4,6 +4,7 @@ import (
 	"github.com/nixl-project/nixl/nixhash"
 
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/nixl-project/nixl/realise/store"
@@ -30,11 +31,26 @@ func FileLoader(dir store.Dir) Loader {
 // ATerm with every input derivation path replaced by the base16 modulo hash
 // of the outputs used from it.
 type ModuloHash struct {
+	// Outputs holds the hash of each output of a fixed-output derivation.
 	Outputs map[string]nixhash.Hash
+	// All is the hash of every output of any other derivation, whose
+	// outputs are those of outputsOf.
+	All       nixhash.Hash
+	outputsOf map[string]Output
 	// Deferred is set when the derivation depends, directly or not, on a
 	// floating content-addressed derivation, so that its output paths are
 	// only known after building.
 	Deferred bool
+}
+
+// Output returns the modulo hash of the named output.
+func (m ModuloHash) Output(name string) (nixhash.Hash, bool) {
+	if m.Outputs != nil {
+		h, ok := m.Outputs[name]
+		return h, ok
+	}
+	_, ok := m.outputsOf[name]
+	return m.All, ok
 }
 
 // Hasher computes modulo hashes, memoising them by .drv path. It is safe
@@ -100,10 +116,11 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 	if typ == TypeFixedOutput {
 		return h.fixedOutputHashes(d)
 	}
-	result := ModuloHash{Outputs: map[string]nixhash.Hash{}, Deferred: typ == TypeFloating}
+	result := ModuloHash{outputsOf: d.Outputs, Deferred: typ == TypeFloating}
 
-	// Inputs with equal hashes merge; sortedKeys then orders them by hash.
-	groups := map[string][]string{}
+	// Inputs with equal hashes merge into one group; groups are ordered
+	// by hash. Derivations have few inputs, so a slice beats a map.
+	var inputs []inputGroup
 	for _, drvPath := range sortedKeys(d.InputDrvs) {
 		input, err := h.hashModuloPath(drvPath, visiting)
 		if err != nil {
@@ -111,23 +128,22 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 		}
 		result.Deferred = result.Deferred || input.Deferred
 		for _, output := range d.InputDrvs[drvPath] {
-			outputHash, ok := input.Outputs[output]
+			outputHash, ok := input.Output(output)
 			if !ok {
 				return ModuloHash{}, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
 			}
-			key := outputHash.Base16()
-			groups[key] = append(groups[key], output)
+			i := slices.IndexFunc(inputs, func(g inputGroup) bool { return g.modulo == outputHash })
+			if i < 0 {
+				inputs = append(inputs, inputGroup{modulo: outputHash})
+				i = len(inputs) - 1
+			}
+			inputs[i].outputs = append(inputs[i].outputs, output)
 		}
 	}
-	inputs := []inputGroup{}
-	for _, key := range sortedKeys(groups) {
-		inputs = append(inputs, inputGroup{hash: key, outputs: groups[key]})
-	}
+	// Base-16 text sorts as the digest bytes do.
+	slices.SortFunc(inputs, func(a, b inputGroup) int { return a.modulo.Compare(b.modulo) })
 
-	drvHash := nixhash.Sum(nixhash.SHA256, d.appendATerm(nil, maskOutputs, inputs))
-	for name := range d.Outputs {
-		result.Outputs[name] = drvHash
-	}
+	result.All = d.sumATerm(maskOutputs, inputs)
 	return result, nil
 }
 

@@ -84,7 +84,8 @@ func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) e
 		return nil
 	}
 	for _, name := range outputNames {
-		p, err := h.dir.MakeOutputPath(name, m.Outputs[name], d.Name)
+		outputHash, _ := m.Output(name)
+		p, err := h.dir.MakeOutputPath(name, outputHash, d.Name)
 		if err != nil {
 			return err
 		}
@@ -105,7 +106,7 @@ func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
 		}
 		refs = append(refs, p)
 	}
-	p, err := dir.ComputeTextPath(d.Name+store.DrvExtension, d.ATerm(), refs)
+	p, err := dir.MakeTextPath(d.Name+store.DrvExtension, d.sumATerm(false, nil), refs)
 	if err != nil {
 		return "", err
 	}

@@ -25,8 +25,17 @@ func (d Dir) MakeStorePath(pathType string, innerHash nixhash.Hash, name string)
 	if innerHash.IsZero() {
 		return StorePath{}, fmt.Errorf("store path '%s' needs a hash", name)
 	}
-	fingerprint := pathType + ":" + innerHash.Encode(nixhash.Base16, true) + ":" + string(d) + ":" + name
-	digest := nixhash.Compress(nixhash.SumString(nixhash.SHA256, fingerprint), storePathHashBytes)
+	var buf [256]byte
+	fingerprint := append(buf[:0], pathType...)
+	fingerprint = append(fingerprint, ':')
+	fingerprint = append(fingerprint, innerHash.Algorithm().String()...)
+	fingerprint = append(fingerprint, ':')
+	fingerprint = innerHash.AppendBase16(fingerprint)
+	fingerprint = append(fingerprint, ':')
+	fingerprint = append(fingerprint, d...)
+	fingerprint = append(fingerprint, ':')
+	fingerprint = append(fingerprint, name...)
+	digest := nixhash.Compress(nixhash.Sum(nixhash.SHA256, fingerprint), storePathHashBytes)
 	return storePathFromDigest(digest, name), nil
 }
 
