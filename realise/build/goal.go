@@ -111,7 +111,7 @@ func (b *Builder) buildNode(ctx context.Context, n *node) (err error) {
 		return err
 	}
 	if err := os.Mkdir(scratch, 0o700); err != nil {
-		return err
+		return b.store.WriteError(err)
 	}
 	keep := false
 	defer func() {
@@ -124,6 +124,16 @@ func (b *Builder) buildNode(ctx context.Context, n *node) (err error) {
 	sandboxed := b.opts.Sandbox == SandboxOn && !builtin
 	if n.check && !sandboxed && !builtin {
 		return fmt.Errorf("cannot check '%s' without the sandbox: the new build would overwrite the valid outputs", drvPath)
+	}
+	rootFS, err := b.sandboxRoot(drvPath, drv, inputs)
+	if err != nil {
+		return err
+	}
+	if rootFS != "" && builtin {
+		return &Failure{DrvPath: drvPath, Msg: fmt.Sprintf("cannot build '%s': a builtin builder does not run in a sandboxRoot", drvPath)}
+	}
+	if rootFS != "" && !sandboxed {
+		return &Failure{DrvPath: drvPath, Msg: fmt.Sprintf("cannot build '%s' without the sandbox: it runs in a root file system of its own (sandboxRoot)", drvPath)}
 	}
 	top := filepath.Join(scratch, "top")
 	if err := os.Mkdir(top, 0o700); err != nil {
@@ -169,7 +179,7 @@ func (b *Builder) buildNode(ctx context.Context, n *node) (err error) {
 		return err
 	}
 	lw := newLogWriter(logFile, b.opts.LogLines, func(line string) { rep.Line(drvPath, line) })
-	runErr := b.runBuilder(ctx, drvPath, drv, typ, sandboxed, builtin, scratch, root, top, env, produced, inputs, lw)
+	runErr := b.runBuilder(ctx, drvPath, drv, typ, sandboxed, builtin, scratch, root, top, rootFS, env, produced, inputs, lw)
 	lw.Flush()
 	logFile.Close()
 	if runErr != nil {
@@ -302,7 +312,7 @@ func (b *Builder) inputClosure(drv *derivation.Derivation) ([]string, error) {
 // runBuilder runs the builder: a builtin one in process, the others in
 // the sandbox or directly.
 func (b *Builder) runBuilder(ctx context.Context, drvPath string, drv *derivation.Derivation, typ derivation.Type, sandboxed, builtin bool,
-	scratch, root, top string, env map[string]string, produced map[string]string, inputs []string, lw *logWriter) error {
+	scratch, root, top, rootFS string, env map[string]string, produced map[string]string, inputs []string, lw *logWriter) error {
 	if builtin {
 		return b.runBuiltin(ctx, drv, env, top, produced, lw)
 	}
@@ -331,6 +341,12 @@ func (b *Builder) runBuilder(ctx context.Context, drvPath string, drv *derivatio
 	spec, err := b.sandboxSpec(drv, typ, root, top, envList, inputs)
 	if err != nil {
 		return err
+	}
+	if rootFS != "" {
+		hostPaths, _ := b.sandboxMounts()
+		if err := b.rootFSSpec(spec, rootFS, filepath.Join(scratch, "overlay"), hostPaths); err != nil {
+			return err
+		}
 	}
 	p, err := sandbox.Start(spec, filepath.Join(scratch, "sandbox.json"), lw)
 	if err != nil {
@@ -396,6 +412,9 @@ func (b *Builder) finishOutputs(drvPath string, drv *derivation.Derivation, typ 
 	if err := b.checkOutputs(drv, outNames, infos); err != nil {
 		return err
 	}
+	if check && b.opts.Repair {
+		return b.repairOutputs(drvPath, outNames, outPaths, produced, infos)
+	}
 	if check {
 		return b.compareCheck(drvPath, outNames, outPaths, produced, infos)
 	}
@@ -408,7 +427,7 @@ func (b *Builder) finishOutputs(drvPath string, drv *derivation.Derivation, typ 
 			if _, err := removeAll(outPaths[name]); err != nil {
 				return err
 			}
-			if err := moveOutput(produced[name], outPaths[name]); err != nil {
+			if err := local.MoveTree(produced[name], outPaths[name]); err != nil {
 				return fmt.Errorf("moving output '%s' into the store: %w", outPaths[name], err)
 			}
 		}
@@ -469,28 +488,6 @@ func (b *Builder) checkFixedOutput(drvPath string, o derivation.Output, path str
 		prefix += "r:"
 	}
 	return prefix + got.String(), nil
-}
-
-// moveOutput renames a canonicalised output into place. Moving a
-// directory to another parent needs write permission on it (for its ".."
-// entry) unless one is root, so a read-only directory is made writable
-// for the rename and read-only again, which keeps its mtime.
-func moveOutput(from, to string) error {
-	st, err := os.Lstat(from)
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		return os.Rename(from, to)
-	}
-	if err := os.Chmod(from, 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(from, to); err != nil {
-		os.Chmod(from, st.Mode().Perm())
-		return err
-	}
-	return os.Chmod(to, st.Mode().Perm())
 }
 
 // removeAll deletes path, also when it contains read-only directories.

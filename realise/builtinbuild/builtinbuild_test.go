@@ -82,7 +82,7 @@ func run(t *testing.T, builder string, env map[string]string) (string, string, e
 
 func TestLookup(t *testing.T) {
 	for _, n := range []string{"builtin:fetchurl", "builtin:unpack-tarball", "builtin:unpack-channel", "builtin:buildenv",
-		"builtin:oci-image", "builtin:oci-index", "builtin:oci-pull"} {
+		"builtin:oci-image", "builtin:oci-index", "builtin:oci-pull", "builtin:oci-rootfs"} {
 		if _, ok := Lookup(n); !ok {
 			t.Errorf("Lookup(%s) failed", n)
 		}
@@ -90,7 +90,7 @@ func TestLookup(t *testing.T) {
 	if _, ok := Lookup("builtin:nope"); ok {
 		t.Error("Lookup(builtin:nope) succeeded")
 	}
-	if len(Builders()) != 7 {
+	if len(Builders()) != 8 {
 		t.Errorf("Builders() = %v", Builders())
 	}
 }

@@ -3,7 +3,7 @@ package builtinbuild
 import "github.com/nixl-project/nixl/realise/image"
 
 // The OCI image builders (builtin:oci-image, builtin:oci-index,
-// builtin:oci-pull) live in realise/image, which knows nothing of this
+// builtin:oci-pull, builtin:oci-rootfs) live in realise/image, which knows nothing of this
 // package; this adapter hands them the build context.
 func init() {
 	for name, fn := range image.Builders {

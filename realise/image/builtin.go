@@ -37,11 +37,14 @@ type BuildContext struct {
 //   - builtin:oci-index (image.index): a multi-platform index of
 //     images;
 //   - builtin:oci-pull (image.pull): a fixed-output derivation pulling
-//     an image from a registry by digest.
+//     an image from a registry by digest;
+//   - builtin:oci-rootfs (image.rootfs): an image unpacked into a root
+//     file system (and its runtime configuration).
 var Builders = map[string]func(*BuildContext) error{
-	"builtin:oci-image": BuildImage,
-	"builtin:oci-index": BuildIndexBuiltin,
-	"builtin:oci-pull":  PullBuiltin,
+	"builtin:oci-image":  BuildImage,
+	"builtin:oci-index":  BuildIndexBuiltin,
+	"builtin:oci-pull":   PullBuiltin,
+	"builtin:oci-rootfs": RootFSBuiltin,
 }
 
 func (c *BuildContext) log() io.Writer {

@@ -83,4 +83,36 @@
 // and layers, each checked against its digest: a function of digest
 // and platform alone. A wrong digest makes the builder fail, so
 // nothing is registered.
+//
+// # Root file systems
+//
+// image.rootfs (builtin:oci-rootfs, UnpackRootFS) unpacks an image into
+// a store path that builds can run in (the sandboxRoot attribute of
+// package realise/build; the standard library's image.runInImage): the
+// layers are applied in order, each checked against its diff_id, with
+// their whiteouts (".wh.NAME" removes NAME of the layers below,
+// ".wh..wh..opq" what they put in its directory); a symbolic link on
+// the way to an entry is resolved inside the tree, never out of it, and
+// names with ".." are refused. Owners are not kept (everything belongs
+// to the build user), nor setuid, setgid and sticky bits, extended
+// attributes or times: the store canonicalises the tree like any
+// output, so the same layers give the same tree, byte for byte. Device
+// nodes and FIFOs, which the store cannot hold, are left out (counted in
+// the log); the sandbox provides /dev. The second output, config, holds
+// the runtime configuration (config.json, and env with its Env, which
+// runInImage exports before the script).
+//
+// The derivation is input-addressed, yet keyed by the image's content:
+// its only inputs are the image and the system. For image.pull's
+// result, rootfs pulls the same digest again as a fixed-output
+// derivation named "image-<16 hex digits of the digest>", whose output
+// path depends on that name and its content hash only, not on the
+// repository, and names the root file system "rootfs-<16 hex digits>":
+// the same digest (and platform) always gives the same store path, and
+// is unpacked once. (A fixed-output root file system would need its NAR
+// hash in advance, and a floating content-addressed derivation is not
+// supported by the realiser.) The price is that an image used both as
+// a pull (fromImage…) and in runInImage is stored twice. For a path (an
+// OCI layout or archive) the key is its content; for image.build's
+// result its derivation, since the digest is only known once built.
 package image

@@ -31,7 +31,10 @@
 //	              a private tmpfs /dev/shm, a new devpts instance on
 //	              /dev/pts (when the kernel allows), fd, stdin, stdout,
 //	              stderr symlinks
-//	/proc         a new proc for the new pid namespace
+//	/proc         a new proc for the new pid namespace; sys, sysrq-trigger,
+//	              irq, bus and fs read-only (global kernel settings, which
+//	              the builder, whose uid is the invoking user's, could
+//	              otherwise write when nixl runs as root)
 //	Spec.Mounts   bind mounts, read-only unless Writable: the input
 //	              closure's store paths, the build directory (at /build),
 //	              the sandbox paths (/bin/sh…)
@@ -51,6 +54,26 @@
 // failed (*exec.ExitError). Check probes once whether sandboxes can be
 // created at all, for a clear message (*UnavailableError) where user
 // namespaces are disabled.
+//
+// # Root file systems
+//
+// With Spec.RootFS (a derivation's sandboxRoot, see package
+// realise/build), "/" is not the caller's directory but a root file
+// system, such as an unpacked image: the init opens Root, mounts a tmpfs
+// on it and fills it with read-only bind mounts of RootFS's top-level
+// entries (symbolic links are copied, and resolve inside the sandbox),
+// with Root's entries (the /etc files the caller wrote, read through the
+// descriptor) winning over RootFS's. Directories that both have, and
+// the directories on the way to a mount target (the store directory's
+// parents), are real directories of the tmpfs that merge their entries
+// the same way; an entry at a mount target is left for the mount. /dev
+// and /proc are the sandbox's own, as above, never the image's. A mount
+// with MergeRootFS (the store directory) shows the entries RootFS has at
+// its target beside its own, read-only, so an image's own store paths
+// stay visible. Once all mounts are made the tmpfs is remounted
+// read-only: the builder can write only to writable mounts (the build
+// directory, the store directory where it creates its outputs, /dev/shm),
+// and it sees nothing of the host but the mounts.
 //
 // # Sandbox paths
 //

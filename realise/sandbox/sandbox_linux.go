@@ -241,7 +241,11 @@ func initSandbox(spec *Spec) error {
 		return fmt.Errorf("making mounts private: %w", err)
 	}
 	root := spec.Root
-	if err := unix.Mount(root, root, "", unix.MS_BIND, ""); err != nil {
+	if spec.RootFS != "" {
+		if err := mountRootFS(spec); err != nil {
+			return err
+		}
+	} else if err := unix.Mount(root, root, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind-mounting the root '%s': %w", root, err)
 	}
 	if err := setupDev(root, spec.DevShmSize); err != nil {
@@ -254,8 +258,21 @@ func initSandbox(spec *Spec) error {
 	if err := unix.Mount("none", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mounting /proc: %w", err)
 	}
+	if err := protectProc(proc); err != nil {
+		return err
+	}
 	for _, m := range spec.Mounts {
 		if err := bindMount(root, m); err != nil {
+			return err
+		}
+		if m.MergeRootFS && spec.RootFS != "" {
+			if err := mergeRootFS(root, spec.RootFS, m); err != nil {
+				return err
+			}
+		}
+	}
+	if spec.RootFS != "" {
+		if err := finishRootFS(root); err != nil {
 			return err
 		}
 	}
@@ -372,6 +389,14 @@ func bindMount(root string, m Mount) error {
 	if m.Writable {
 		return nil
 	}
+	if err := remountReadOnly(target); err != nil {
+		return fmt.Errorf("making '%s' read-only: %w", m.Target, err)
+	}
+	return nil
+}
+
+// remountReadOnly makes the bind mount at target read-only.
+func remountReadOnly(target string) error {
 	// A read-only remount must keep the flags the kernel locked on the
 	// source mount (nosuid, nodev…), or a user namespace may not do it.
 	var fs unix.Statfs_t
@@ -387,10 +412,7 @@ func bindMount(root string, m Mount) error {
 			flags |= ms
 		}
 	}
-	if err := unix.Mount("", target, "", flags, ""); err != nil {
-		return fmt.Errorf("making '%s' read-only: %w", m.Target, err)
-	}
-	return nil
+	return unix.Mount("", target, "", flags, "")
 }
 
 // loopbackUp brings up "lo" in the new network namespace, so that builds

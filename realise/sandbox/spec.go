@@ -19,14 +19,33 @@ type Mount struct {
 	Writable bool `json:"writable,omitempty"`
 	// Optional mounts are skipped when the source does not exist.
 	Optional bool `json:"optional,omitempty"`
+	// MergeRootFS, with Spec.RootFS, makes the entries that Spec.RootFS
+	// has at Target and the mounted directory lacks visible in it,
+	// bind-mounted read-only (mount points are created in the source
+	// directory): an image's own store paths stay visible beside the
+	// build's store directory.
+	MergeRootFS bool `json:"mergeRootFS,omitempty"`
 }
 
 // Spec describes one sandboxed process.
 type Spec struct {
 	// Root is a host directory that becomes the sandbox's "/". The caller
 	// creates it and whatever files it wants there (etc/passwd…); the
-	// sandbox adds the mount points.
+	// sandbox adds the mount points. With RootFS, Root only holds files
+	// laid over RootFS (see RootFS).
 	Root string `json:"root"`
+	// RootFS, when set, is a host directory holding a root file system
+	// (an unpacked image, a store path) that the sandbox shows as "/",
+	// read-only: a tmpfs is mounted on Root (whose own entries stay
+	// readable through a descriptor opened before) and filled with
+	// read-only bind mounts of RootFS's entries, and of Root's entries,
+	// which win; directories both have, and the directories on the way
+	// to a mount's target, are real directories of the tmpfs merging
+	// their entries. /dev and /proc are the sandbox's own, never
+	// RootFS's. Mount sources must not lie inside Root. Once everything
+	// is mounted the tmpfs is made read-only, so only writable mounts
+	// can be written to.
+	RootFS string `json:"rootFS,omitempty"`
 	// Mounts are bind-mounted in order, after /dev and /proc.
 	Mounts []Mount `json:"mounts"`
 	// Builder is the program to run (a path inside the sandbox), with
