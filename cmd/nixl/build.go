@@ -344,7 +344,13 @@ func collectDerivations(e *eval.Eval, v eval.Value, autoArgs eval.Attrs) ([]drvT
 					if err := visit(x, false); err != nil {
 						return err
 					}
+				} else {
+					return errNotDerivation()
 				}
+			}
+		default:
+			if top {
+				return errNotDerivation()
 			}
 		}
 		return nil
@@ -398,6 +404,7 @@ type buildFlags struct {
 	sandbox        string
 	sandboxPaths   []string
 	extraPlatforms []string
+	subst          substFlags // substitute.go
 }
 
 func (c *cli) build(args []string) int {
@@ -409,18 +416,11 @@ func (c *cli) build(args []string) int {
 	fs.StringVar(&f.stateDir, "state-dir", "", "the state `DIR` of the store (default: $NIXL_STATE_DIR, else the per-user one)")
 	fs.StringVarP(&f.outLink, "out-link", "o", "result", "name the result symlinks `LINK`, LINK-OUTPUT, LINK-N…")
 	fs.BoolVar(&f.noLink, "no-link", false, "do not create result symlinks")
-	fs.IntVarP(&f.jobs, "max-jobs", "j", 0, "run at most `N` builds at once (default: the number of cores)")
-	fs.IntVar(&f.cores, "cores", 0, "the parallelism `N` offered to each builder as NIX_BUILD_CORES (default: the number of cores)")
-	fs.BoolVarP(&f.keepGoing, "keep-going", "k", false, "keep building what does not depend on a failed build")
-	fs.BoolVarP(&f.keepFailed, "keep-failed", "K", false, "keep the build directories of failed builds")
-	fs.BoolVarP(&f.printLogs, "print-build-logs", "L", false, "print the build logs, each line prefixed with the derivation name")
+	f.registerRealise(fs) // substitute.go
 	fs.BoolVar(&f.check, "check", false, "rebuild valid outputs and report any difference from the valid ones")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "show what would be built, and build nothing")
-	fs.StringVar(&f.sandbox, "sandbox", "", "`on` (the default) to build in a sandbox, off to run builders directly")
-	fs.StringArrayVar(&f.sandboxPaths, "sandbox-paths", nil, "host `PATHS` visible in the sandbox, as TARGET=SOURCE or PATH (default: /bin/sh)")
-	fs.StringArrayVar(&f.extraPlatforms, "extra-platforms", nil, "other `SYSTEMS` this machine can build for (i686-linux…)")
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: nixl build [FLAGS] [FILE | -f FILE | -E EXPR] [-A ATTR]…\n\nBuild the derivations an expression evaluates to, and link their outputs.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(c.stderr, "Usage: nixl build [FLAGS] [FILE | -f FILE | -E EXPR] [-A ATTR]…\n\nBuild the derivations an expression evaluates to, and link their outputs.\n\n%s\nFlags:\n%s", substituteHelp, fs.FlagUsages())
 	}
 	args, err := f.takeAutoArgs(args)
 	if err != nil {
@@ -456,6 +456,9 @@ func (c *cli) build(args []string) int {
 	rep := newBuildReporter(c.stderr, ls, f.printLogs)
 	defer rep.close()
 	opts.Reporter = rep
+	if opts.Substituter, err = f.subst.substituter(ls, rep); err != nil {
+		return c.errorf("%v", err)
+	}
 	b := build.New(ls, opts)
 	if opts.Sandbox == build.SandboxOn && !f.dryRun {
 		if err := b.CheckSandbox(); err != nil {
@@ -467,7 +470,7 @@ func (c *cli) build(args []string) int {
 	if err != nil {
 		return c.errorf("%v", err)
 	}
-	targets, err := c.instantiateTargets(e, &f.evalFlags, rest)
+	targets, err := c.buildTargets(e, ls, &f.evalFlags, rest)
 	if err != nil {
 		fmt.Fprint(c.stderr, e.Render(err))
 		return 1
@@ -492,20 +495,7 @@ func (c *cli) build(args []string) int {
 	results, err := b.Build(ctx, bt)
 	rep.close()
 	if err != nil {
-		if ctx.Err() != nil {
-			return c.errorf("interrupted by the user")
-		}
-		var be *build.Error
-		if errors.As(err, &be) {
-			for _, fe := range be.Failures {
-				fmt.Fprintf(c.stderr, "error: %v\n", fe)
-			}
-			if len(be.Failures) > 1 {
-				fmt.Fprintf(c.stderr, "error: %v\n", be)
-			}
-			return 1
-		}
-		return c.errorf("%v", err)
+		return c.reportBuildError(ctx, err)
 	}
 	for i, t := range targets {
 		out := results[i][t.output]

@@ -54,7 +54,7 @@ func (b buildEnv) nixl(t *testing.T, args ...string) (int, string, string) {
 // args inserts the store flags after the (sub)command.
 func (b buildEnv) args(args []string) []string {
 	n := 1
-	if args[0] == "store" {
+	if args[0] == "store" || args[0] == "profile" {
 		n = 2
 	}
 	return append(append(append([]string{}, args[:n]...), "--store-dir", b.store, "--state-dir", b.state), args[n:]...)

@@ -104,6 +104,7 @@ type buildReporter struct {
 	status   bool // a status line is on screen
 	lastDraw time.Time
 	closed   bool
+	subst    substStatus // substitute.go
 }
 
 func newBuildReporter(w io.Writer, s *local.Store, logs bool) *buildReporter {
@@ -212,8 +213,12 @@ func (r *buildReporter) drawLocked(force bool) {
 	if len(r.running) > 0 {
 		fmt.Fprintf(&sb, ", %d running", len(r.running))
 	}
-	sb.WriteString("]")
+	substCounts, substActivity := r.substStatusLocked()
+	sb.WriteString(substCounts + "]" + substActivity)
 	if len(r.running) > 0 {
+		if substActivity != "" {
+			sb.WriteString(",")
+		}
 		var names []string
 		for _, d := range r.running {
 			names = append(names, r.names[d])

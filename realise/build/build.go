@@ -41,6 +41,11 @@ type Options struct {
 	// Check rebuilds the targets even though their outputs are valid and
 	// compares the results with them.
 	Check bool
+	// Repair rebuilds the targets like Check, and then replaces those of
+	// their valid outputs whose contents no longer match their
+	// registration (modified or missing) with the rebuilt ones, updating
+	// the registration; intact outputs are left alone (see repair.go).
+	Repair bool
 	// Sandbox selects sandboxed or direct builds.
 	Sandbox SandboxMode
 	// SandboxPaths are the host paths made visible in the sandbox
@@ -55,6 +60,9 @@ type Options struct {
 	// LogLines is how many of the last log lines a failure shows
 	// (default 25).
 	LogLines int
+	// Substituter, if set, is asked for missing outputs before anything
+	// is built (see substitute.go); nil builds everything.
+	Substituter Substituter
 }
 
 // Reporter receives progress events; its methods may be called from
@@ -183,7 +191,7 @@ func (b *Builder) makePlan(targets []Target) (*plan, map[string]*derivation.Deri
 		n := &node{drvPath: drvPath, drv: drv, name: drv.Name, check: check}
 		p.nodes[drvPath] = n
 		p.order = append(p.order, n)
-		if check {
+		if check && !b.opts.Repair {
 			return n, nil // the inputs of a valid derivation are valid
 		}
 		for _, in := range sortedKeys(drv.InputDrvs) {
@@ -206,7 +214,7 @@ func (b *Builder) makePlan(targets []Target) (*plan, map[string]*derivation.Deri
 		return n, nil
 	}
 	for _, t := range targets {
-		if _, err := visit(t.DrvPath, b.opts.Check); err != nil {
+		if _, err := visit(t.DrvPath, b.opts.Check || b.opts.Repair); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -227,11 +235,15 @@ func (b *Builder) Plan(targets []Target) ([]string, error) {
 	return out, nil
 }
 
-// Build realises targets: it builds, in dependency order and up to Jobs at
-// a time, the derivations whose outputs are not valid yet, and returns the
+// Build realises targets: it substitutes what the Substituter (if any)
+// can supply, then builds, in dependency order and up to Jobs at a time,
+// the derivations whose outputs are not valid yet, and returns the
 // output paths of each target (by output name). When builds fail the
 // error is a *Error listing them.
 func (b *Builder) Build(ctx context.Context, targets []Target) ([]map[string]string, error) {
+	if err := b.substitute(ctx, targets); err != nil {
+		return nil, err
+	}
 	p, drvs, err := b.makePlan(targets)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,9 @@
 // corrupt download or a bad signature never leaves a valid path. A path
 // whose download fails is tried with the next cache that has it. Progress
 // events (Started, Receiving, Done, Failed) go to a callback.
+// [Substituter.ForStore] binds a Substituter to a store as the realiser
+// wants it (realise/build's Substituter interface, which this package
+// satisfies without importing the realiser).
 //
 // # Serving
 //

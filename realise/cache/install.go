@@ -108,7 +108,7 @@ func (in *installer) commit(items []staged) ([]string, error) {
 			undo()
 			return nil, err
 		}
-		if err := os.Rename(it.tree, it.info.Path); err != nil {
+		if err := local.MoveTree(it.tree, it.info.Path); err != nil {
 			undo()
 			return nil, err
 		}

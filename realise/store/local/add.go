@@ -39,7 +39,7 @@ func hook(stage string) {
 // valid changes nothing. The path is a temporary root of this Store.
 func (s *Store) AddPath(name, srcPath string, recursive bool, filter func(path, kind string) (bool, error)) (string, error) {
 	p, _, err := s.addPath(name, srcPath, recursive, filter)
-	return p, err
+	return p, s.WriteError(err)
 }
 
 // AddText adds a regular file with the given contents and references
@@ -48,7 +48,7 @@ func (s *Store) AddPath(name, srcPath string, recursive bool, filter func(path, 
 // derivation; its outputs are recorded.
 func (s *Store) AddText(name, text string, refs []string) (string, error) {
 	p, _, err := s.addText(name, []byte(text), refs)
-	return p, err
+	return p, s.WriteError(err)
 }
 
 // AddDerivation writes drv to the store as <name>.drv and returns its
@@ -62,7 +62,7 @@ func (s *Store) AddDerivation(drv *derivation.Derivation) (string, error) {
 	if err == nil && p != want {
 		err = fmt.Errorf("internal error: derivation '%s' was added as '%s'", want, p)
 	}
-	return p, err
+	return p, s.WriteError(err)
 }
 
 // newTempDir creates a private directory in <store>/.nixl-tmp for one
@@ -126,7 +126,7 @@ func (s *Store) addPath(name, srcPath string, recursive bool, filter func(path, 
 		if err := syncTree(tmpDir); err != nil {
 			return err
 		}
-		return os.Rename(tmp, dst)
+		return MoveTree(tmp, dst) // a read-only directory needs care (addtree.go)
 	})
 	return info.Path, added, err
 }

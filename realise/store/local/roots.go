@@ -272,7 +272,7 @@ func (s *Store) AddIndirectRoot(link string) error {
 	}
 	link = filepath.Clean(link)
 	hash := nixhash.SumString(nixhash.SHA1, link).NixBase32()
-	return replaceSymlink(link, filepath.Join(s.stateDir, gcRootsDirName, autoRootsDirName, hash))
+	return ReplaceSymlink(link, filepath.Join(s.stateDir, gcRootsDirName, autoRootsDirName, hash))
 }
 
 // AddRoot makes link a symlink to storePath (replacing an existing
@@ -290,7 +290,7 @@ func (s *Store) AddRoot(storePath, link string) error {
 	if info, err := os.Lstat(abs); err == nil && info.Mode()&fs.ModeSymlink == 0 {
 		return fmt.Errorf("cannot create root '%s': it exists and is not a symlink", abs)
 	}
-	if err := replaceSymlink(storePath, abs); err != nil {
+	if err := ReplaceSymlink(storePath, abs); err != nil {
 		return err
 	}
 	if strings.HasPrefix(abs, filepath.Join(s.stateDir, gcRootsDirName)+"/") {
@@ -299,8 +299,9 @@ func (s *Store) AddRoot(storePath, link string) error {
 	return s.AddIndirectRoot(abs)
 }
 
-// replaceSymlink atomically makes link point to target.
-func replaceSymlink(target, link string) error {
+// ReplaceSymlink atomically makes link point to target: a symbolic link
+// at a temporary name in the same directory is renamed over link.
+func ReplaceSymlink(target, link string) error {
 	var suffix [6]byte
 	rand.Read(suffix[:])
 	tmp := filepath.Join(filepath.Dir(link), ".tmp-"+hex.EncodeToString(suffix[:])+"-"+filepath.Base(link))

@@ -80,7 +80,7 @@ func (s *Store) StagingDir() (dir string, release func(), err error) {
 	dir, err = s.newTempDir()
 	if err != nil {
 		s.gc.runlock()
-		return "", nil, err
+		return "", nil, s.WriteError(err)
 	}
 	var once sync.Once
 	return dir, func() {
