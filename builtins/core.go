@@ -117,6 +117,9 @@ func realisePath(e *eval.Eval, v eval.Value, pos lang.Pos, ctx string) (string, 
 			return "", eval.AddTrace(err, pos, "while realising the context of path '%s'", p)
 		}
 	}
+	if err := checkReadable(e, eval.CanonPath(p), c); err != nil {
+		return "", err
+	}
 	return eval.CanonPath(p), nil
 }
 
@@ -157,7 +160,7 @@ func primTrace(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 	if args[0].Kind() == eval.KindString {
 		fmt.Fprintf(e.Stderr, "trace: %s\n", args[0].Str())
 	} else {
-		s, _ := e.PrintValue(args[0], eval.PrintOptions{})
+		s, _ := e.PrintValue(args[0], eval.PrintOptions{TrackRepeated: true})
 		fmt.Fprintf(e.Stderr, "trace: %s\n", s)
 	}
 	return e.ForceValue(args[1])

@@ -100,6 +100,9 @@ func readablePath(e *eval.Eval, v eval.Value, mode symlinkMode) (string, error) 
 	if err := realiseContext(e, ctx); err != nil {
 		return "", eval.AddTrace(err, lang.NoPos, "while realising the context of path '%s'", p)
 	}
+	if err := checkReadable(e, p, ctx); err != nil {
+		return "", err
+	}
 	if mode == noSymlinks {
 		return p, nil
 	}
@@ -433,6 +436,9 @@ func addPath(e *eval.Eval, name, path string, filter *eval.Value, recursive bool
 				return eval.Value{}, err
 			}
 		}
+		if err := checkReadable(e, path, ctx); err != nil {
+			return eval.Value{}, err
+		}
 		ds, _ := derivationStore(e)
 		expectedPath := ""
 		if expected != nil {
@@ -604,6 +610,10 @@ func primPathExists(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, 
 		mode = allSymlinks
 	}
 	p, err := readablePath(e, v, mode)
+	if ee, ok := err.(*eval.Error); ok && ee.Kind == eval.ErrRestricted {
+		// As in Nix: a path pure evaluation may not read does not exist.
+		return eval.False, nil
+	}
 	if err != nil {
 		return eval.Value{}, err
 	}

@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // TraceFrame is one "… while …" line of an error trace.
@@ -95,7 +96,9 @@ func (d *Diagnostic) Render(fset *FileSet, showTrace bool) string {
 		// last line (as fromTOML's multi-line errors show).
 		out += strings.Repeat(" ", len(prefix)) + "\n"
 	}
-	return out
+	// Messages quote strings of the program (file names, values): what a
+	// terminal would act on is shown as '?'.
+	return printableLine(out)
 }
 
 func writeFrame(b *strings.Builder, fset *FileSet, t TraceFrame) int {
@@ -143,7 +146,7 @@ func writeCodeLines(b *strings.Builder, f *File, posn Position) {
 		fmt.Fprintf(b, "\n %5d|", n)
 		if text = strings.TrimRight(text, " \t"); text != "" {
 			b.WriteByte(' ')
-			b.WriteString(text)
+			b.WriteString(printableLine(text))
 		}
 	}
 	if posn.Line > 1 {
@@ -176,3 +179,38 @@ func indentLines(first, rest, s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// printableLine replaces, byte for byte (so the caret's column still
+// fits), the characters of a source line or message that a terminal
+// would act on: control characters other than newline, tab and NUL (an
+// escape sequence could rewrite the screen or the window title), DEL,
+// and the C1 controls, as in a binary file read by mistake. NUL and
+// bytes that are not UTF-8 are shown as they are, as Nix does.
+func printableLine(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != 0 && c < ' ' && c != '\t' && c != '\n' || c == 0x7f || c == 0xc2 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case size == 1 && (r != 0 && r < ' ' && r != '\t' && r != '\n' || r == 0x7f), size == 2 && r >= 0x80 && r <= 0x9f:
+			b.WriteString(strings.Repeat("?", size))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// Printable is printableLine for other messages that quote what a
+// program or a file gave: a CLI's error messages.
+func Printable(s string) string { return printableLine(s) }

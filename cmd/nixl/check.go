@@ -90,6 +90,7 @@ func (c *cli) evalDiagnostic(f *evalFlags, name, abs string) (analysis.Diagnosti
 	if err != nil {
 		return analysis.Diagnostic{File: name, Severity: analysis.SeverityError, Code: analysis.CodeEval, Message: err.Error()}, true
 	}
+	allowMainFile(e, abs)
 	v, err := e.EvalFile(abs, lang.NoPos)
 	if err == nil {
 		err = e.ForceDeep(&v, lang.NoPos)

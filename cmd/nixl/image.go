@@ -133,7 +133,7 @@ func imageExport(fs *pflag.FlagSet) func(c *cli, args []string) int {
 		// archive under the final name.
 		tmp, err := os.CreateTemp(filepath.Dir(*output), "."+filepath.Base(*output)+".tmp-")
 		if err != nil {
-			return c.errorf("%v", err)
+			return c.errorf("cannot write '%s': %v", *output, unwrapPathError(err))
 		}
 		err = write(tmp)
 		if cerr := tmp.Close(); err == nil {

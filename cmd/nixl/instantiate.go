@@ -288,11 +288,16 @@ func (c *cli) parse(f *evalFlags, args []string) int {
 		}
 		name, src, base = "«stdin»", s, cwd
 	default:
-		b, err := os.ReadFile(args[0])
-		if err != nil {
-			return c.errorf("%s", describeFileError(args[0], err))
-		}
+		// As nix-instantiate --parse: an absolute path in messages, and
+		// a directory's default.nix.
 		abs, _ := filepath.Abs(args[0])
+		if st, err := os.Stat(abs); err == nil && st.IsDir() {
+			abs = filepath.Join(abs, "default.nix")
+		}
+		b, err := os.ReadFile(abs)
+		if err != nil {
+			return c.errorf("%s", describeFileError(abs, err))
+		}
 		name, src, base = abs, string(b), filepath.Dir(abs)
 	}
 	fset := lang.NewFileSet()

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/nixl-project/nixl/lang"
 )
 
 // gcPercent is the collector's setting unless GOGC is set: values live
@@ -36,7 +38,9 @@ type cli struct {
 }
 
 func (c *cli) errorf(format string, args ...any) int {
-	fmt.Fprintf(c.stderr, "error: "+format+"\n", args...)
+	// Messages quote file names, store paths from caches and streams…:
+	// control characters a terminal would act on are shown as '?'.
+	fmt.Fprintf(c.stderr, "error: %s\n", lang.Printable(fmt.Sprintf(format, args...)))
 	return 1
 }
 

@@ -249,7 +249,7 @@ func storeAdd(fs *pflag.FlagSet) func(c *cli, o *storeOpts, args []string) int {
 				}
 				p, err := s.AddPath(n, abs, !*flat, nil)
 				if err != nil {
-					return err
+					return fmt.Errorf("cannot add '%s': %w", arg, err)
 				}
 				if *root != "" {
 					if err := s.AddRoot(p, *root); err != nil {
@@ -665,6 +665,8 @@ func storeDelete(fs *pflag.FlagSet) func(c *cli, o *storeOpts, args []string) in
 
 func storeVerify(fs *pflag.FlagSet) func(c *cli, o *storeOpts, args []string) int {
 	checkContents := fs.Bool("check-contents", false, "also check that the contents of each path match its registered NAR hash")
+	var rf repairFlags
+	rf.register(fs)
 	return func(c *cli, o *storeOpts, args []string) int {
 		if err := needArgs(args, 0, 0, ""); err != nil {
 			return c.errorf("%v", err)
@@ -680,6 +682,16 @@ func storeVerify(fs *pflag.FlagSet) func(c *cli, o *storeOpts, args []string) in
 			}
 			if err != nil {
 				return err
+			}
+			if rf.repair && len(problems) > 0 {
+				found := len(problems)
+				if problems, err = c.repairProblems(s, problems, &rf); err != nil {
+					return err
+				}
+				if len(problems) > 0 {
+					fmt.Fprintf(c.stderr, "error: %d of the %d problems found in the store could not be repaired\n", len(problems), found)
+					return errSilentFailure
+				}
 			}
 			if len(problems) > 0 {
 				fmt.Fprintf(c.stderr, "error: %d problems found in the store\n", len(problems))

@@ -14,6 +14,23 @@
 // KeepGoing the others are cancelled (their builders are killed) and
 // nothing new starts. Failures come back as an *Error.
 //
+// # Substitution
+//
+// With Options.Substituter (realise/cache provides one,
+// cache.Substituter.ForStore), Build first tries to fetch what is
+// missing: from the targets down, one level of the graph at a time, it
+// asks the substituter which missing outputs it can supply. A
+// derivation whose missing outputs can all be fetched has them
+// substituted, with their closures (downloads run in parallel; the
+// substituter checks signatures and NAR hashes and registers nothing
+// that fails), and its inputs are never looked at. The other
+// derivations, and those whose substitution failed, are to be built, so
+// their input derivations (and missing input sources) are asked about
+// next. The plan is then made as usual and builds what is still
+// missing. A Reporter that is also a SubstitutionReporter hears what is
+// fetched, why paths cannot be, and which derivations fall back to
+// building. Check never substitutes.
+//
 // # Locking
 //
 // Before building, a goroutine takes the store's path locks
@@ -61,6 +78,28 @@
 // derivation for a system that is neither Options.System nor among
 // ExtraPlatforms fails before anything runs.
 //
+// # Root file systems
+//
+// A derivation may set sandboxRoot (an attribute, also in
+// __structuredAttrs) to a directory in a store path of its input
+// closure, below which no symbolic link is followed: a root file system,
+// such as image.rootfs's output (an unpacked OCI image). The builder then
+// runs in it (sandbox.Spec.RootFS): the tree is "/", read-only; the input
+// closure is mounted in the store directory, which is writable for the
+// outputs and also shows the store paths the image holds itself; the
+// build directory is /build; /proc and a minimal /dev are the sandbox's
+// own; /etc/passwd and /etc/group are Nix's, followed by the image's
+// entries for other names, and /etc/hosts is Nix's (the image's other
+// /etc files stay); the host's sandbox paths (its /bin/sh) are not
+// mounted, so the builder, usually the image's /bin/sh, sees only the
+// image, the closure and its outputs. Everything else is as for any
+// sandboxed build: the environment, no network unless fixed-output, the
+// output checks. The tree must be an input so that it is valid, kept
+// from the garbage collector while the build runs, and part of what
+// the output path is computed from. A sandboxRoot cannot be used without
+// the sandbox or by a builtin builder: such builds fail before anything
+// runs.
+//
 // # After the build
 //
 // Each output is canonicalised (local.Canonicalise), then serialised once
@@ -75,6 +114,15 @@
 // and maxClosureSize) are enforced. With Check the outputs are valid
 // already: the rebuilt ones are compared with them and any difference is
 // reported file by file.
+//
+// # Repair
+//
+// With Options.Repair the targets are rebuilt like Check (in the sandbox,
+// their missing inputs built first), and each valid output whose contents
+// no longer match its registration is replaced by the rebuilt one
+// (local.Store.ReplaceValidPath, repair.go); intact outputs are kept.
+// This is what nixl store verify --repair does for a path whose
+// derivation is in the store.
 //
 // # Logs
 //

@@ -120,7 +120,11 @@ func (c *Cache) Info(ctx context.Context) (*CacheInfo, error) {
 func (c *Cache) Init(ctx context.Context, dir store.Dir, priority int) error {
 	ok, err := c.b.exists(ctx, "nix-cache-info")
 	if err != nil {
-		return err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // not a directory, permission denied…
+		}
+		return fmt.Errorf("cannot use '%s' as a binary cache: %w", c.url, err)
 	}
 	if !ok {
 		ci := &CacheInfo{StoreDir: string(dir), WantMassQuery: true, Priority: priority}

@@ -102,6 +102,18 @@
 // above. Garbage collection also removes every invalid object in the store
 // directory that nobody holds the lock of and that is no temporary root.
 //
+// # Faults and repair
+//
+// A write the file system refuses (no space, a quota or file size limit,
+// a read-only file system, permissions) comes back as a *WriteError
+// naming the store or state directory rather than a temporary file; the
+// addition's temporary directory is removed and nothing is registered.
+// ReplaceValidPath repairs a valid path whose contents were modified or
+// lost: a complete tree prepared next to the store (a rebuilt output, a
+// substituted NAR) is swapped in with one atomic rename
+// (RENAME_EXCHANGE) and the path's registration updated, the path staying
+// valid throughout.
+//
 // # Garbage collection
 //
 // GC takes the GC lock exclusively, so nothing is added meanwhile and no

@@ -112,17 +112,17 @@ func Open(opts Options) (*Store, error) {
 		storeDir,
 	} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+			return nil, asWriteError(err, storeDir, stateDir)
 		}
 	}
 	marker := filepath.Join(storeDir, markerName)
 	if !exists(marker) {
 		if err := writeFileAtomic(marker, []byte(stateDir+"\n"), 0o444); err != nil {
-			return nil, err
+			return nil, asWriteError(err, storeDir, stateDir)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(storeDir, tmpDirName), 0o755); err != nil {
-		return nil, err
+		return nil, asWriteError(err, storeDir, stateDir)
 	}
 	s := &Store{
 		dir:             store.Dir(storeDir),
@@ -132,7 +132,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	var err error
 	if s.gc, err = openGCLock(filepath.Join(stateDir, gcLockName)); err != nil {
-		return nil, err
+		return nil, asWriteError(err, storeDir, stateDir)
 	}
 	dbPath := filepath.Join(stateDir, dbDirName, dbFileName)
 	if s.db, err = openDBLocked(dbPath); err != nil {
