@@ -107,6 +107,11 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 	case eval.KindFloat:
 		j.b = appendJSONFloat(j.b, v.FloatValue())
 	case eval.KindString:
+		if n := len(j.b) + len(v.Str()); n >= eval.SizeCheckFrom() {
+			if err := j.e.CheckStringSize(n, pos); err != nil {
+				return err
+			}
+		}
 		j.ctx.Add(v.Context())
 		j.str(v.Str())
 	case eval.KindPath:

@@ -225,6 +225,9 @@ func concatLists(e *eval.Eval, lists []eval.Value, ctx string) (eval.Value, erro
 	if nonEmpty >= 0 && n == lists[nonEmpty].Len() {
 		return lists[nonEmpty], nil
 	}
+	if err := e.CheckListSize(int64(n), noPos); err != nil {
+		return eval.Value{}, err
+	}
 	out := make([]eval.Value, 0, n)
 	for i := range lists {
 		out = append(out, lists[i].ListValue()...)
@@ -263,6 +266,9 @@ func primConcatMap(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, e
 		results[i] = r
 		n += r.Len()
 	}
+	if err := e.CheckListSize(int64(n), noPos); err != nil {
+		return eval.Value{}, err
+	}
 	out := make([]eval.Value, 0, n)
 	for _, r := range results {
 		out = append(out, r.ListValue()...)
@@ -293,17 +299,16 @@ func primFoldlStrict(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value,
 	return acc, nil
 }
 
-// maxListSize bounds genList: a larger list could not be allocated, and
-// Nix refuses such sizes (and negative ones) with the same message.
-const maxListSize = 1 << 28
-
 func primGenList(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
 	n, err := e.ForceInt(args[1], noPos, argCtx(1, "genList"))
 	if err != nil {
 		return eval.Value{}, err
 	}
-	if n < 0 || n > maxListSize {
+	if n < 0 {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, noPos, "cannot create list of size %d", n)
+	}
+	if err := e.CheckListSize(n, noPos); err != nil {
+		return eval.Value{}, err
 	}
 	f, err := e.ForceFunction(args[0], noPos, argCtx(0, "genList"))
 	if err != nil {

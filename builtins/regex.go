@@ -979,6 +979,11 @@ type reExec struct {
 	curRes   []reSub
 	repCount []reRepCount
 	frames   []reFrame
+	// stop, if set, is asked now and then during a search whether to
+	// give it up (the evaluation was interrupted: a backtracking search
+	// can take exponential time); stopped tells that it did.
+	stop    func() bool
+	stopped bool
 }
 
 func newReExec(p *reProg, s string) *reExec {
@@ -999,7 +1004,10 @@ func newReExec(p *reProg, s string) *reExec {
 // release returns x to its pattern's pool; x.results must not be used
 // afterwards. (A finished search leaves the loop counters as they were.)
 func (x *reExec) release() {
-	x.s = ""
+	if x.stopped {
+		return // its loop counters are not restored: not reusable
+	}
+	x.s, x.stop = "", nil
 	if cap(x.frames) > 1<<16 {
 		x.frames = nil
 	}
@@ -1062,8 +1070,17 @@ func (x *reExec) main() bool {
 func (x *reExec) push(f reFrame) { x.frames = append(x.frames, f) }
 
 func (x *reExec) dfs(start int32) {
+	if x.stopped {
+		return
+	}
 	x.push(reFrame{op: frNext, state: start})
+	steps := 0
 	for len(x.frames) > 0 {
+		if steps++; steps&(1<<16-1) == 0 && x.stop != nil && x.stop() {
+			x.stopped, x.hasSol = true, false
+			x.frames = x.frames[:0]
+			return
+		}
 		f := x.frames[len(x.frames)-1]
 		x.frames = x.frames[:len(x.frames)-1]
 		switch f.op {
@@ -1179,8 +1196,20 @@ type reMatchResult struct {
 
 // findAll lists the matches std::regex_iterator visits.
 func (p *reProg) findAll(s string) []reMatchResult {
+	out, _ := p.findAllUnless(s, nil)
+	return out
+}
+
+// findAllUnless is findAll, given up (with false) when stop says so.
+func (p *reProg) findAllUnless(s string, stop func() bool) ([]reMatchResult, bool) {
 	x := newReExec(p, s)
+	x.stop = stop
 	defer x.release()
+	out := p.findAllWith(x, s)
+	return out, !x.stopped
+}
+
+func (p *reProg) findAllWith(x *reExec, s string) []reMatchResult {
 	var out []reMatchResult
 	flags := 0
 	if !x.search(0, flags) {

@@ -151,6 +151,9 @@ func primConcatStringsSep(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.V
 		size += len(s)
 		cb.Add(ctx)
 	}
+	if err := e.CheckStringSize(size, lang.NoPos); err != nil {
+		return eval.Value{}, err
+	}
 	var b strings.Builder
 	b.Grow(size)
 	for i, s := range parts {
@@ -251,6 +254,11 @@ func primReplaceStrings(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Val
 		if err != nil {
 			return eval.Value{}, err
 		}
+		if n := b.Len() + len(t); n >= eval.SizeCheckFrom() {
+			if err := e.CheckStringSize(n+len(s)-p, lang.NoPos); err != nil {
+				return eval.Value{}, err
+			}
+		}
 		b.WriteString(t)
 		if from[found] == "" {
 			if p < len(s) {
@@ -305,8 +313,12 @@ func primMatch(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 		return eval.Value{}, err
 	}
 	x := newReExec(prog, s)
+	x.stop = e.Interrupted
 	defer x.release()
 	if !x.match() {
+		if x.stopped {
+			return eval.Value{}, e.CheckInterrupt(pos)
+		}
 		return eval.Null, nil
 	}
 	return reGroups(s, x.results), nil
@@ -329,7 +341,10 @@ func primSplit(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 	if err != nil {
 		return eval.Value{}, err
 	}
-	matches := prog.findAll(s)
+	matches, done := prog.findAllUnless(s, e.Interrupted)
+	if !done {
+		return eval.Value{}, e.CheckInterrupt(pos)
+	}
 	if len(matches) == 0 {
 		// No match: the string itself, context and all.
 		return eval.List([]eval.Value{str}), nil

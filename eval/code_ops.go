@@ -120,6 +120,11 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
+		if n := sb.Len() + len(s); n >= sizeCheckFrom {
+			if err := e.CheckStringSize(n, c.p); err != nil {
+				return Value{}, err
+			}
+		}
 		sb.WriteString(s)
 		ctx.Add(sctx)
 	}
@@ -196,6 +201,11 @@ func (c *concatListsCode) eval(e *Eval, env *Env) (Value, error) {
 	}
 	if b.n == 0 {
 		return a, nil
+	}
+	if n := a.n + b.n; n >= uint64(sizeCheckFrom) {
+		if err := e.CheckListSize(int64(n), c.p); err != nil {
+			return Value{}, err
+		}
 	}
 	out := make([]Value, 0, a.n+b.n)
 	out = append(append(out, a.ListValue()...), b.ListValue()...)

@@ -192,10 +192,19 @@ func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx str
 			var out []byte
 			var cb ContextBuilder
 			elems := v.ListValue()
+			if err := e.enterNested(pos); err != nil {
+				return "", nil, err
+			}
+			defer e.leaveNested()
 			for i := range elems {
 				s, c, err := e.CoerceToString(elems[i], pos, opts, "while evaluating one element of the list")
 				if err != nil {
 					return "", nil, addTrace(err, pos, ctx)
+				}
+				if n := len(out) + len(s) + 1; n >= sizeCheckFrom {
+					if err := e.CheckStringSize(n, pos); err != nil {
+						return "", nil, err
+					}
 				}
 				out = append(out, s...)
 				cb.Add(c)

@@ -63,6 +63,10 @@ func (e *Eval) equal(a, b *Value, pos lang.Pos, top bool) (bool, error) {
 			return false, nil
 		}
 		x, y := a.ListValue(), b.ListValue()
+		if err := e.enterNested(pos); err != nil {
+			return false, err
+		}
+		defer e.leaveNested()
 		for i := range x {
 			eq, err := e.equal(&x[i], &y[i], pos, false)
 			if err != nil || !eq {
@@ -91,6 +95,10 @@ func (e *Eval) equal(a, b *Value, pos lang.Pos, top bool) (bool, error) {
 		if len(x) != len(y) {
 			return false, nil
 		}
+		if err := e.enterNested(pos); err != nil {
+			return false, err
+		}
+		defer e.leaveNested()
 		for i := range x {
 			if x[i].Name != y[i].Name {
 				return false, nil
@@ -146,6 +154,10 @@ func (e *Eval) LessThan(a, b Value, pos lang.Pos) (bool, error) {
 		return a.Str() < b.Str(), nil
 	case KindList:
 		x, y := a.ListValue(), b.ListValue()
+		if err := e.enterNested(pos); err != nil {
+			return false, err
+		}
+		defer e.leaveNested()
 		for i := 0; ; i++ {
 			if i == len(y) {
 				return false, nil
@@ -226,6 +238,10 @@ func (e *Eval) explainUnequal(a, b *Value, pos lang.Pos, top bool) error {
 		if len(x) != len(y) {
 			return Errorf(ErrAssertion, lang.NoPos, "list of size '%d' is not equal to list of size '%d', left hand side is '%s', right hand side is '%s'", len(x), len(y), show(*a), show(*b))
 		}
+		if err := e.enterNested(pos); err != nil {
+			return err
+		}
+		defer e.leaveNested()
 		for i := range x {
 			if err := e.explainUnequal(&x[i], &y[i], pos, false); err != nil {
 				return addTrace(err, pos, fmt.Sprintf("while comparing list element %d", i))
@@ -234,6 +250,10 @@ func (e *Eval) explainUnequal(a, b *Value, pos lang.Pos, top bool) error {
 		return nil
 	case KindAttrs:
 		x, y := a.AttrsValue(), b.AttrsValue()
+		if err := e.enterNested(pos); err != nil {
+			return err
+		}
+		defer e.leaveNested()
 		if dA, _ := e.IsDerivation(*a); dA {
 			if dB, _ := e.IsDerivation(*b); dB {
 				i, j := x.Get(symOutPath), y.Get(symOutPath)

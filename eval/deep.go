@@ -27,6 +27,10 @@ func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) e
 			return nil
 		}
 		seen[v.p] = true
+		if err := e.enterNested(pos); err != nil {
+			return err
+		}
+		defer e.leaveNested()
 		attrs := v.AttrsValue()
 		for i := range attrs {
 			if err := e.forceDeep(&attrs[i].Value, pos, seen); err != nil {
@@ -38,6 +42,10 @@ func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) e
 			return nil
 		}
 		seen[v.p] = true
+		if err := e.enterNested(pos); err != nil {
+			return err
+		}
+		defer e.leaveNested()
 		elems := v.ListValue()
 		for i := range elems {
 			if err := e.forceDeep(&elems[i], pos, seen); err != nil {

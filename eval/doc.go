@@ -61,7 +61,37 @@
 // configured max-call-depth (DefaultMaxCallDepth allows a 1,000,000-deep
 // non-tail recursion), and the depth of calls and thunk evaluations is
 // counted, so a runaway recursion ends with Nix's "max-call-depth
-// exceeded" error rather than a Go stack overflow.
+// exceeded" error rather than a Go stack overflow. Walks over nested data
+// (deepSeq, ==, <, toString of lists, printing) count their levels too,
+// so infinite lazy data ends the same way. As the bytes a level takes
+// vary with the path, the stack in use is also measured every 256 levels
+// (stack.go), and evaluation ends with "stack overflow (possible
+// infinite recursion)" before the Go runtime's fatal limit.
+//
+// # Limits
+//
+// Strings and lists built from others (concatenation, interpolation,
+// concatStringsSep, replaceStrings, toString, toJSON, ++, concatLists,
+// genList) are bounded (MaxStringLength, 1 GiB; MaxListLength, 2^26
+// elements), so that repeated doubling fails at once. Options.MaxMemory
+// (nixl's --max-memory) is a memory limit: a background watch samples
+// the heap every 10 ms and interrupts an evaluation beyond it, which
+// fails with ErrMemoryLimit; nothing is added to the evaluation's paths.
+// Interrupt (Ctrl-C in the REPL, the LSP's time budget) is checked at
+// every call and thunk evaluation, and by builtins that can run long on
+// their own (the backtracking regular expression matcher).
+//
+// # Pure evaluation
+//
+// With Options.PureEval, reading the file system is limited to allowed
+// roots (allowed.go, Nix's allowedPaths): what the caller allows with
+// AllowPath (cmd/nixl: the directory of the file named on the command
+// line), the search path's directories, the evaluator's internal files,
+// and store paths the evaluation holds through a string's context (a
+// copied source, an output imported from). CheckPath checks a path as
+// written (".." applied) and with its symbolic links resolved, so that
+// neither escapes a root; import, the path-to-store copy and every
+// reading builtin call it, and pathExists answers false, as in Nix.
 //
 // # Layering
 //

@@ -26,6 +26,8 @@ const (
 	// ErrUsage: a bad option value passed through the language (an
 	// unknown hash algorithm…); the CLI adds a pointer to --help.
 	ErrUsage
+	// ErrMemoryLimit: the evaluation went beyond Options.MaxMemory.
+	ErrMemoryLimit
 )
 
 // Error is an evaluation error with Nix's trace of "… while …" frames.

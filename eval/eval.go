@@ -69,6 +69,9 @@ type Options struct {
 	Features map[string]bool
 	// Internal files (<nix/fetchurl.nix>…) readable at InternalDir.
 	Internal fs.FS
+	// MaxMemory, if not 0, is the memory limit in bytes: an evaluation
+	// whose heap grows beyond it fails with ErrMemoryLimit (memory.go).
+	MaxMemory uint64
 }
 
 // InternalDir is where the evaluator's built-in files appear as paths.
@@ -104,13 +107,19 @@ type Eval struct {
 	builtins    Value
 	fileCache   map[string]Value
 	storeCache  map[string]string
+	// allowed are the roots a pure evaluation may read (allowed.go).
+	allowed allowedPaths
 	// depth counts nested function calls and thunk evaluations, the two
 	// ways evaluation recurses without bound; maxCallDepth bounds it.
 	depth        int
 	maxCallDepth int
+	// stack measures the Go stack of deep evaluations (stack.go).
+	stack stackGuard
 	// interrupted is set by Interrupt, from any goroutine; function calls
 	// and thunk evaluations check it.
 	interrupted atomic.Bool
+	// memoryExceeded tells that the interruption is the memory limit's.
+	memoryExceeded atomic.Bool
 }
 
 // New makes an evaluator.
@@ -129,6 +138,9 @@ func New(opts Options) *Eval {
 		e.maxCallDepth = DefaultMaxCallDepth
 	}
 	ensureStack(e.maxCallDepth * stackPerLevel)
+	if e.MaxMemory > 0 {
+		e.watchMemory()
+	}
 	b := NewAttrsBuilder(len(opts.Builtins) + 1)
 	for _, bi := range opts.Builtins {
 		name := "__" + bi.Name
@@ -252,6 +264,9 @@ func ResolveImportPath(path string) (string, error) {
 
 // EvalFile evaluates the file at path (import semantics: cached).
 func (e *Eval) EvalFile(path string, pos lang.Pos) (Value, error) {
+	if err := e.CheckPath(path); err != nil {
+		return Value{}, withPos(err, pos)
+	}
 	resolved, err := ResolveImportPath(path)
 	if err != nil {
 		return Value{}, e.fileError(path, err, pos)
@@ -274,6 +289,9 @@ func (e *Eval) EvalFile(path string, pos lang.Pos) (Value, error) {
 // EvalFileInScope evaluates a file with extra variables in scope (the
 // scopedImport builtin); the result is not cached.
 func (e *Eval) EvalFileInScope(path string, scope Attrs, pos lang.Pos) (Value, error) {
+	if err := e.CheckPath(path); err != nil {
+		return Value{}, withPos(err, pos)
+	}
 	resolved, err := ResolveImportPath(path)
 	if err != nil {
 		return Value{}, e.fileError(path, err, pos)
@@ -321,6 +339,9 @@ func (e *Eval) CopyPathToStore(path string, pos lang.Pos) (string, error) {
 	if strings.HasPrefix(path, e.Store.Dir()+"/") {
 		// Already in the store: the path itself (its top store path).
 		return path, nil
+	}
+	if err := e.CheckPath(path); err != nil {
+		return "", withPos(err, pos)
 	}
 	if _, err := os.Lstat(path); err != nil {
 		return "", Errorf(ErrEval, lang.NoPos, "path '%s' does not exist", path)
@@ -383,7 +404,10 @@ func (e *Eval) EvalWarning(msg string) {
 func (e *Eval) Interrupt() { e.interrupted.Store(true) }
 
 // ClearInterrupt lets evaluation run again after Interrupt.
-func (e *Eval) ClearInterrupt() { e.interrupted.Store(false) }
+func (e *Eval) ClearInterrupt() {
+	e.memoryExceeded.Store(false)
+	e.interrupted.Store(false)
+}
 
 // Interrupted reports whether Interrupt was called since the last
 // ClearInterrupt.
@@ -393,7 +417,10 @@ func (e *Eval) Interrupted() bool { return e.interrupted.Load() }
 // line, to keep the frames of the callers on the recursion path small.
 //
 //go:noinline
-func errInterrupted(pos lang.Pos) error {
+func (e *Eval) errInterrupted(pos lang.Pos) error {
+	if e.memoryExceeded.Load() {
+		return e.errMemoryLimit(pos)
+	}
 	return Errorf(ErrInterrupted, pos, "interrupted by the user")
 }
 
@@ -406,7 +433,7 @@ func (e *Eval) Render(err error) string {
 }
 
 var stackMu sync.Mutex
-var stackLimit = 1 << 30 // the Go default on 64-bit systems
+var stackLimit = defaultMaxStack
 
 // ensureStack raises the goroutine stack limit to at least n bytes.
 func ensureStack(n int) {

@@ -185,7 +185,7 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 		return Value{}, err
 	}
 	if e.interrupted.Load() {
-		return Value{}, errInterrupted(pos)
+		return Value{}, e.errInterrupted(pos)
 	}
 	return e.runBody(lam, env, pos)
 }
@@ -193,11 +193,13 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 // runBody evaluates a function's body in its call environment.
 func (e *Eval) runBody(lam *lambdaCode, env *Env, pos lang.Pos) (Value, error) {
 	e.depth++
-	if e.depth > e.maxCallDepth {
+	if e.depth > e.maxCallDepth || e.depth&(stackCheckEvery-1) == 0 {
 		// Checked here, like Nix, so that the failing call gets its
 		// frames too.
-		e.depth--
-		return Value{}, e.callError(lam, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded"), pos)
+		if err := e.checkDepth(e.depth, pos); err != nil {
+			e.depth--
+			return Value{}, e.callError(lam, err, pos)
+		}
 	}
 	r, err := lam.body.eval(e, env)
 	e.depth--
@@ -219,7 +221,7 @@ type callFrame struct {
 // expression argCode, to be evaluated lazily in callerEnv.
 func (e *Eval) callLambdaLazy(c *Closure, argCode code, callerEnv *Env, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
-		return Value{}, errInterrupted(pos)
+		return Value{}, e.errInterrupted(pos)
 	}
 	f := &callFrame{}
 	f.arg.code, f.arg.env = argCode, callerEnv

@@ -68,6 +68,30 @@ type printer struct {
 
 func (p *printer) str(s string) { p.b.WriteString(s) }
 
+// enter counts a level of nesting in the evaluation depth, so that
+// printing a deep (or infinite) value ends in an error rather than a
+// stack overflow; when it fails it prints «error» and leave must not be
+// called.
+func (p *printer) enter() bool {
+	if p.e == nil {
+		return true
+	}
+	if err := p.e.enterNested(lang.NoPos); err != nil {
+		if p.err == nil {
+			p.err = err
+		}
+		p.str("«error: " + err.Error() + "»")
+		return false
+	}
+	return true
+}
+
+func (p *printer) leave() {
+	if p.e != nil {
+		p.e.leaveNested()
+	}
+}
+
 // PrintAttrName writes an attribute name, quoted if needed.
 func PrintAttrName(b *strings.Builder, name string) { lang.WriteAttrName(b, name) }
 
@@ -228,6 +252,10 @@ func (p *printer) attrs(v Value, depth int) {
 		p.str("{ ... }")
 		return
 	}
+	if !p.enter() {
+		return
+	}
+	defer p.leave()
 	p.str("{ ")
 	sorted := attrs.Lexicographic()
 	for i, a := range sorted {
@@ -258,6 +286,10 @@ func (p *printer) list(v Value, slot *Value, depth int) {
 		p.str("[ ... ]")
 		return
 	}
+	if !p.enter() {
+		return
+	}
+	defer p.leave()
 	p.str("[ ")
 	for i := range elems {
 		if p.opts.MaxListItems > 0 && p.listPrinted >= p.opts.MaxListItems {

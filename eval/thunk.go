@@ -136,11 +136,13 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 }
 
 func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
-	if e.depth >= e.maxCallDepth {
-		return Value{}, Errorf(ErrStackOverflow, pos, "stack overflow; max-call-depth exceeded")
+	if e.depth >= e.maxCallDepth || (e.depth+1)&(stackCheckEvery-1) == 0 {
+		if err := e.checkDepth(e.depth+1, pos); err != nil {
+			return Value{}, err
+		}
 	}
 	if e.interrupted.Load() {
-		return Value{}, errInterrupted(pos)
+		return Value{}, e.errInterrupted(pos)
 	}
 	t.val.k = kindBlackhole
 	e.depth++
@@ -187,7 +189,7 @@ func (t *Thunk) done(r Value) {
 // and errors that are not evaluation errors, leave the thunk to be tried
 // again.
 func (t *Thunk) fail(err *Error) {
-	if err == nil || err.Kind == ErrStackOverflow || err.Kind == ErrInterrupted || err.recursionThunk != nil {
+	if err == nil || err.Kind == ErrStackOverflow || err.Kind == ErrInterrupted || err.Kind == ErrMemoryLimit || err.recursionThunk != nil {
 		t.val = Value{}
 		return
 	}

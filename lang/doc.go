@@ -23,7 +23,14 @@
 // attribute paths are merged (a.b = 1; a.c = 2;), duplicate attributes and
 // formals are errors, relative paths are made absolute, indented strings
 // are stripped of their indentation. Syntax errors use Nix's wording
-// ("syntax error, unexpected …, expecting …").
+// ("syntax error, unexpected …, expecting …"). Nesting is bounded
+// (Config.MaxDepth, 10,000 by default) in every way a tree can grow deep,
+// brackets or not: parentheses, lists, sets, function bodies, the links
+// of a left-associative chain (1 + 1 + …) and attribute paths
+// ({ a.b.c… = v; } nests v), so that neither the parser nor what walks
+// the tree afterwards can overflow the stack; deeper input is the syntax
+// error "expression nested too deeply". Runs of path and URI characters
+// (a.b.c.d…) are scanned once, keeping lexing linear.
 //
 // Resolve binds variables to their definitions (scope depth and slot), the
 // way Nix does before evaluation, and reports undefined variables; the

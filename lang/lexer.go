@@ -22,6 +22,11 @@ type Lexer struct {
 	src   string
 	pos   int
 	stack []lexState
+	// noPath and noURI remember a run of characters in which no path
+	// (no URI) starts: [from, to). A match attempt from inside the run
+	// scans to its same end and fails the same way, so remembering it
+	// keeps lexing linear on long runs such as a.b.c.d….
+	noPath, noURI struct{ from, to int }
 }
 
 // NewLexer returns a lexer for src.
@@ -301,6 +306,9 @@ func (l *Lexer) lexDefault() Token {
 //	PATH     = PATH_CHAR* ('/' PATH_CHAR+)+ '/'?
 //	PATH_SEG = PATH_CHAR* '/'     (only when followed by "${")
 func (l *Lexer) matchPath(start int) int {
+	if start > l.noPath.from && start < l.noPath.to {
+		return 0
+	}
 	src := l.src
 	i := start
 	for i < len(src) && isPathChar(src[i]) {
@@ -328,6 +336,10 @@ func (l *Lexer) matchPath(start int) int {
 	if i < len(src) && src[i] == '/' && i+2 < len(src) && src[i+1] == '$' && src[i+2] == '{' {
 		return i + 1 - start
 	}
+	if segs == 0 && (i >= len(src) || src[i] != '/') {
+		// Any later start in the run ends at the same i and fails too.
+		l.noPath.from, l.noPath.to = start, i
+	}
 	return 0
 }
 
@@ -345,12 +357,17 @@ func (l *Lexer) lexPathStart(start, n int) Token {
 
 // matchURI returns the length of a URI starting at start, or 0.
 func (l *Lexer) matchURI(start int) int {
+	if start > l.noURI.from && start < l.noURI.to {
+		return 0
+	}
 	src := l.src
 	i := start + 1
 	for i < len(src) && isURISchemeChar(src[i]) {
 		i++
 	}
 	if i >= len(src) || src[i] != ':' {
+		// Any later start in the run ends at the same i and fails too.
+		l.noURI.from, l.noURI.to = start, i
 		return 0
 	}
 	j := i + 1

@@ -202,7 +202,9 @@ func (p *parser) parseFunction(closer string) Expr {
 			name := p.tok.Text
 			p.next()
 			p.next()
+			p.enter()
 			body := p.parseFunction(closer)
+			p.leave()
 			return &Lambda{Start: p.pos(start), End: end(body), Arg: name, ArgPos: p.pos(start), Body: body}
 		case AT:
 			name := p.tok.Text
@@ -214,7 +216,9 @@ func (p *parser) parseFunction(closer string) Expr {
 			lam := p.parseFormals(start)
 			lam.Arg, lam.ArgPos = name, p.pos(start)
 			p.expect(COLON, "")
+			p.enter()
 			lam.Body = p.parseFunction(closer)
+			p.leave()
 			lam.End = end(lam.Body)
 			p.checkFormals(lam)
 			return lam
@@ -228,7 +232,9 @@ func (p *parser) parseFunction(closer string) Expr {
 				lam.Arg, lam.ArgPos = t.Text, p.pos(t.Start)
 			}
 			p.expect(COLON, "")
+			p.enter()
 			lam.Body = p.parseFunction(closer)
+			p.leave()
 			lam.End = end(lam.Body)
 			p.checkFormals(lam)
 			return lam
@@ -237,13 +243,17 @@ func (p *parser) parseFunction(closer string) Expr {
 		p.next()
 		cond := p.parseExpr("';'")
 		p.expect(SEMI, "")
+		p.enter()
 		body := p.parseFunction(closer)
+		p.leave()
 		return &Assert{Start: p.pos(start), End: end(body), Cond: cond, Body: body}
 	case WITH:
 		p.next()
 		attrs := p.parseExpr("';'")
 		p.expect(SEMI, "")
+		p.enter()
 		body := p.parseFunction(closer)
+		p.leave()
 		return &With{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body}
 	case LET:
 		if p.peek(1).Kind == LBRACE {
@@ -255,7 +265,9 @@ func (p *parser) parseFunction(closer string) Expr {
 			p.errorAt(start, "dynamic attributes not allowed in let")
 		}
 		p.expect(IN, "")
+		p.enter()
 		body := p.parseFunction(closer)
+		p.leave()
 		attrs.Start = p.pos(start)
 		return &Let{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body}
 	}
@@ -459,6 +471,9 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 		x = p.parseApp(closer)
 	}
 	lastNonAssoc := 0
+	// Each operator of a left-associative chain (1 + 2 + 3…) nests the
+	// tree one level deeper, as parentheses would: count it.
+	links := 0
 	for {
 		op := p.tok
 		prec, right, nonAssoc := binaryPrec(op.Kind)
@@ -493,6 +508,10 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 			b := p.nodes.binaries.new()
 			*b = BinaryOp{Start: p.pos(start), End: end(y), OpPos: p.pos(op.Start), Op: op.Kind, X: x, Y: y, YStart: yStart}
 			x = b
+			if !right {
+				links++
+				p.enter()
+			}
 		}
 		if nonAssoc {
 			lastNonAssoc = prec
@@ -500,6 +519,7 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 			lastNonAssoc = 0
 		}
 	}
+	p.depth -= links
 	return x
 }
 
@@ -749,11 +769,13 @@ func (p *parser) parseSimple(closer string) Expr {
 		list := &List{Start: start}
 		var elemBuf [16]Expr
 		elems := elemBuf[:0]
+		p.enter()
 		for startsSelect(p.tok.Kind) {
 			elem := p.parseSelect("']'")
 			p.checkLegacyOr(elem)
 			elems = append(elems, elem)
 		}
+		p.leave()
 		list.Elems = p.nodes.exprs.copy(elems)
 		list.End = p.pos(p.tok.End)
 		p.expect(RBRACKET, "")
@@ -957,7 +979,12 @@ func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
 				continue
 			}
 			p.next()
+			// a.b.c = v nests v in two implicit sets.
+			for range len(path) - 1 {
+				p.enter()
+			}
 			value := p.parseExpr("';'")
+			p.depth -= max(len(path)-1, 0)
 			if p.tok.Kind != SEMI {
 				p.unexpected("';'")
 				p.skipBinding(until)

@@ -3,6 +3,7 @@ package lsp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/metrics"
 	"time"
 
@@ -25,6 +26,14 @@ func heapBytes() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// liveHeapBytes is heapBytes after a collection: what is over the
+// budget may be garbage (the collector lets the heap grow to twice
+// what is live), which must not stop an evaluation.
+func liveHeapBytes() uint64 {
+	runtime.GC()
+	return heapBytes()
 }
 
 // bounded runs f with a fresh evaluator on its own goroutine, within the
@@ -69,7 +78,7 @@ func (s *server) bounded(f func(e *eval.Eval) error) error {
 				return ErrAbandoned
 			}
 		case <-tick.C:
-			if stopped == nil && heapBytes() > base+s.opts.MemoryBudget {
+			if stopped == nil && heapBytes() > base+s.opts.MemoryBudget && liveHeapBytes() > base+s.opts.MemoryBudget {
 				stopped = ErrMemoryBudget
 				e.Interrupt()
 				timer.Reset(s.opts.Grace)

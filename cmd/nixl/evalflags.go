@@ -26,6 +26,7 @@ type evalFlags struct {
 	impure        bool
 	storeDir      string
 	maxCallDepth  int
+	maxMemory     string
 	lintAbsolute  string
 	lintShort     string
 	lintURL       string
@@ -50,10 +51,11 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.includes, "include", "I", nil, "add `PATH` (or PREFIX=PATH) to the search path for <…> lookups")
 	fs.BoolVar(&f.showTrace, "show-trace", false, "show the full trace of an evaluation error")
 	fs.BoolVar(&f.noShowTrace, "no-show-trace", false, "show only the start of an error's trace")
-	fs.BoolVar(&f.pureEval, "pure-eval", false, "forbid impure operations (getEnv, currentTime, unlisted paths)")
+	fs.BoolVar(&f.pureEval, "pure-eval", false, "forbid impure operations (getEnv, currentTime, reading files outside the named file's directory and the -I entries)")
 	fs.BoolVar(&f.impure, "impure", false, "allow impure operations (the default)")
 	fs.StringVar(&f.storeDir, "store-dir", "", "the store `DIR` (default: $NIXL_STORE_DIR, else the per-user store)")
 	fs.IntVar(&f.maxCallDepth, "max-call-depth", 0, "fail when function calls nest deeper than `N`")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "fail when evaluation uses more than `SIZE` of memory (e.g. 4G, 512M; default: no limit)")
 	fs.StringVar(&f.lintAbsolute, "lint-absolute-path-literals", "", "`LEVEL` (ignore, warn, fatal) for /… and ~/… path literals")
 	fs.StringVar(&f.lintShort, "lint-short-path-literals", "", "`LEVEL` (ignore, warn, fatal) for a/b path literals without ./")
 	fs.StringVar(&f.lintURL, "lint-url-literals", "", "`LEVEL` (ignore, warn, fatal) for unquoted URL literals")
@@ -145,6 +147,13 @@ func (c *cli) newEvaluator(f *evalFlags) (*eval.Eval, error) {
 	if lints.URL, err = eval.ParseLintLevel(f.lintURL); err != nil {
 		return nil, err
 	}
+	var maxMemory uint64
+	if f.maxMemory != "" {
+		if maxMemory, err = parseMemorySize(f.maxMemory); err != nil {
+			return nil, err
+		}
+		setMemoryLimit(maxMemory)
+	}
 	st, err := openEvalStore(f)
 	if err != nil {
 		return nil, err
@@ -172,6 +181,7 @@ func (c *cli) newEvaluator(f *evalFlags) (*eval.Eval, error) {
 		SearchPath:    sp,
 		PureEval:      f.pureEval && !f.impure,
 		MaxCallDepth:  f.maxCallDepth,
+		MaxMemory:     maxMemory,
 		ShowTrace:     showTrace,
 		Stderr:        c.stderr,
 		Home:          os.Getenv("HOME"),
@@ -228,6 +238,7 @@ func (c *cli) loadRoot(e *eval.Eval, f *evalFlags, args []string) (eval.Value, e
 	if err != nil {
 		return eval.Value{}, err
 	}
+	allowMainFile(e, abs)
 	return e.EvalFile(abs, lang.NoPos)
 }
 

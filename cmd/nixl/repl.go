@@ -45,7 +45,17 @@ func (c *cli) repl(args []string) int {
 	}
 	var term *terminalReader
 	sess, err := repl.New(repl.Options{
-		NewEval: func() (*eval.Eval, error) { return c.newEvaluator(&f) },
+		NewEval: func() (*eval.Eval, error) {
+			e, err := c.newEvaluator(&f)
+			if err == nil {
+				for _, file := range fs.Args() {
+					if abs, err := filepath.Abs(file); err == nil && !strings.HasPrefix(file, "<") {
+						allowMainFile(e, abs)
+					}
+				}
+			}
+			return e, err
+		},
 		Stdout:  c.stdout,
 		Stderr:  c.stderr,
 		Builder: replBuilder,
@@ -72,7 +82,9 @@ func (c *cli) repl(args []string) int {
 	fmt.Fprintf(c.stdout, "Welcome to nixl %s. Type :? for help.\n\n", version)
 	for _, file := range fs.Args() {
 		if err := sess.Load(file); err != nil {
+			// As nix repl: a file that does not load ends the session.
 			fmt.Fprint(c.stderr, sess.Render(err))
+			return 1
 		}
 	}
 	var r repl.LineReader
