@@ -3,16 +3,18 @@ package main
 import (
 	"io"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 )
 
+var gcTuning sync.Once
+
 // BenchmarkWorkloads runs `nixl eval --strict` in process on each workload
 // of testdata/bench/eval, the files testdata/bench/compare.sh runs against
-// C++ Nix, with the collector tuned as in the binary.
+// C++ Nix, with the collector paced as in the binary.
 func BenchmarkWorkloads(b *testing.B) {
-	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	gcTuning.Do(tuneGC)
 	files, _ := filepath.Glob("../../testdata/bench/eval/*.nix")
 	if len(files) == 0 {
 		b.Fatal("no workloads")

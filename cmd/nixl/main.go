@@ -17,11 +17,6 @@ import (
 	"github.com/nixl-project/nixl/lang"
 )
 
-// gcPercent is the collector's setting unless GOGC is set: values live
-// long in an evaluation, and 200 halves collection work against the
-// default for a moderate rise in peak memory (see testdata/bench).
-const gcPercent = 200
-
 // command is one subcommand.
 type command struct {
 	name    string
@@ -49,12 +44,9 @@ var commands []*command
 func register(cmd *command) { commands = append(commands, cmd) }
 
 func main() {
-	// Evaluation recurses deeply (a 1,000,000-deep recursion must work),
-	// and the collector can work less often: values live long.
+	// Evaluation recurses deeply (a 1,000,000-deep recursion must work).
 	debug.SetMaxStack(8 << 30)
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
+	tuneGC()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(c.main(os.Args[1:]))
 }
