@@ -3,8 +3,10 @@ package builtins
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
@@ -59,7 +61,9 @@ func encodeJSON(e *eval.Eval, v eval.Value, pos lang.Pos, strict bool, base int)
 	if j.utf8Err != "" {
 		return "", nil, eval.Errorf(eval.ErrEval, lang.NoPos, "JSON serialization error: [json.exception.type_error.316] %s", j.utf8Err)
 	}
-	return string(j.b), j.ctx.Context(), nil
+	// The buffer is not used again: the string takes it over, as
+	// strings.Builder does, instead of copying megabytes.
+	return unsafe.String(unsafe.SliceData(j.b), len(j.b)), j.ctx.Context(), nil
 }
 
 func (j *jsonEncoder) enter(pos lang.Pos) error {
@@ -840,8 +844,25 @@ type jsonFrame struct {
 	array bool
 	elems []eval.Value
 	keys  []string
-	index map[string]int
-	key   string
+	// index finds the keys of a large object (indexed says it is in use);
+	// small objects are searched.
+	index   map[string]int
+	indexed bool
+	key     string
+}
+
+// jsonIndexAt is the number of keys from which an object is indexed.
+const jsonIndexAt = 16
+
+// find returns the position of key in an object, or -1.
+func (f *jsonFrame) find(key string) int {
+	if f.indexed {
+		if i, ok := f.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	return slices.Index(f.keys, key)
 }
 
 // jsonParser builds a value from JSON text as Nix's fromJSON does.
@@ -849,6 +870,7 @@ type jsonParser struct {
 	l     jsonLexer
 	last  jsonToken
 	stack []*jsonFrame
+	free  []*jsonFrame
 	// result holds the value when the stack is empty.
 	result eval.Value
 }
@@ -896,13 +918,43 @@ func (p *jsonParser) add(v eval.Value) {
 		return
 	}
 	// Objects: a repeated key keeps the last value.
-	if i, ok := f.index[f.key]; ok {
+	if i := f.find(f.key); i >= 0 {
 		f.elems[i] = v
 		return
 	}
-	f.index[f.key] = len(f.elems)
+	if !f.indexed && len(f.keys) >= jsonIndexAt {
+		if f.index == nil {
+			f.index = map[string]int{}
+		}
+		for i, k := range f.keys {
+			f.index[k] = i
+		}
+		f.indexed = true
+	}
+	if f.indexed {
+		f.index[f.key] = len(f.elems)
+	}
 	f.keys = append(f.keys, f.key)
 	f.elems = append(f.elems, v)
+}
+
+// push opens a container, reusing the frame of a closed one: a document
+// has many small containers, and their values are copied out at the end.
+func (p *jsonParser) push(array bool) {
+	var f *jsonFrame
+	if n := len(p.free); n > 0 {
+		f = p.free[n-1]
+		p.free = p.free[:n-1]
+		f.elems, f.keys = f.elems[:0], f.keys[:0]
+		if f.indexed {
+			clear(f.index)
+			f.indexed = false
+		}
+	} else {
+		f = &jsonFrame{}
+	}
+	f.array = array
+	p.stack = append(p.stack, f)
 }
 
 func (p *jsonParser) key(name string) error {
@@ -918,7 +970,11 @@ func (p *jsonParser) end() {
 	p.stack = p.stack[:len(p.stack)-1]
 	var v eval.Value
 	if f.array {
-		v = eval.List(f.elems)
+		var elems []eval.Value
+		if len(f.elems) > 0 {
+			elems = slices.Clone(f.elems)
+		}
+		v = eval.List(elems)
 	} else {
 		b := eval.NewAttrsBuilder(len(f.keys))
 		for i, k := range f.keys {
@@ -926,6 +982,8 @@ func (p *jsonParser) end() {
 		}
 		v = b.Value()
 	}
+	clear(f.elems) // no stale references from the free list
+	p.free = append(p.free, f)
 	p.add(v)
 }
 
@@ -946,7 +1004,7 @@ func (p *jsonParser) parse() (eval.Value, string, error) {
 		if !skipToState {
 			switch p.last {
 			case jsonBeginObject:
-				p.stack = append(p.stack, &jsonFrame{index: map[string]int{}})
+				p.push(false)
 				if p.token() == jsonEndObject {
 					p.end()
 					break
@@ -963,7 +1021,7 @@ func (p *jsonParser) parse() (eval.Value, string, error) {
 				p.token()
 				continue
 			case jsonBeginArray:
-				p.stack = append(p.stack, &jsonFrame{array: true})
+				p.push(true)
 				if p.token() == jsonEndArray {
 					p.end()
 					break

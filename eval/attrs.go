@@ -1,7 +1,9 @@
 package eval
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -66,7 +68,7 @@ func SortAttrs(a Attrs) Attrs {
 	if sorted {
 		return a
 	}
-	sort.SliceStable(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+	slices.SortStableFunc(a, func(x, y Attr) int { return cmp.Compare(x.Name, y.Name) })
 	out := a[:1]
 	for _, x := range a[1:] {
 		if x.Name != out[len(out)-1].Name {
@@ -79,24 +81,20 @@ func SortAttrs(a Attrs) Attrs {
 // Names returns the names of the attributes in lexicographic order, the
 // order Nix shows them in.
 func (a Attrs) Lexicographic() []*Attr {
-	out := make([]*Attr, len(a))
-	names := make([]string, len(a))
-	for i := range a {
-		out[i] = &a[i]
+	type named struct {
+		name string
+		attr *Attr
 	}
+	byName := make([]named, len(a))
 	symtab.RLock()
 	for i := range a {
-		names[i] = symtab.names[a[i].Name]
+		byName[i] = named{symtab.names[a[i].Name], &a[i]}
 	}
 	symtab.RUnlock()
-	idx := make([]int, len(a))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(i, j int) bool { return names[idx[i]] < names[idx[j]] })
+	slices.SortFunc(byName, func(x, y named) int { return strings.Compare(x.name, y.name) })
 	sorted := make([]*Attr, len(a))
-	for i, k := range idx {
-		sorted[i] = out[k]
+	for i, n := range byName {
+		sorted[i] = n.attr
 	}
 	return sorted
 }
