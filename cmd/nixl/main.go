@@ -47,8 +47,11 @@ func main() {
 	// Evaluation recurses deeply (a 1,000,000-deep recursion must work).
 	debug.SetMaxStack(8 << 30)
 	tuneGC()
+	stopProfile := startProfile()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	os.Exit(c.main(os.Args[1:]))
+	code := c.main(os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
 
 func (c *cli) main(args []string) (code int) {
