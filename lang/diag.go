@@ -135,8 +135,16 @@ func writePos(b *strings.Builder, fset *FileSet, indent string, pos Pos) bool {
 // column: the line before, the line, a caret line, the line after. Each
 // line starts with a newline and is not yet indented.
 func writeCodeLines(b *strings.Builder, f *File, posn Position) {
-	if _, ok := f.Line(posn.Line); !ok {
+	text, ok := f.Line(posn.Line)
+	if !ok {
 		return
+	}
+	// A generated or minified file can have lines of megabytes: show a
+	// window of them around the column rather than the whole line.
+	from, col := 0, posn.Col
+	if len(text) > maxSnippetLine && posn.Col > snippetWindow/2 {
+		from = runeStart(text, posn.Col-1-snippetWindow/2)
+		col = posn.Col - from + 1 // after the "…"
 	}
 	line := func(n int) {
 		text, ok := f.Line(n)
@@ -146,7 +154,7 @@ func writeCodeLines(b *strings.Builder, f *File, posn Position) {
 		fmt.Fprintf(b, "\n %5d|", n)
 		if text = strings.TrimRight(text, " \t"); text != "" {
 			b.WriteByte(' ')
-			b.WriteString(printableLine(text))
+			b.WriteString(printableLine(snippetWindowOf(text, from)))
 		}
 	}
 	if posn.Line > 1 {
@@ -154,9 +162,43 @@ func writeCodeLines(b *strings.Builder, f *File, posn Position) {
 	}
 	line(posn.Line)
 	b.WriteString("\n      |")
-	b.WriteString(strings.Repeat(" ", posn.Col))
+	b.WriteString(strings.Repeat(" ", col))
 	b.WriteString("^")
 	line(posn.Line + 1)
+}
+
+// Source lines longer than maxSnippetLine bytes are shown as a window of
+// snippetWindow bytes around the error's column, cut at "…".
+const (
+	maxSnippetLine = 240
+	snippetWindow  = 160
+)
+
+// snippetWindowOf cuts a long line to the window starting at byte from.
+func snippetWindowOf(text string, from int) string {
+	if len(text) <= maxSnippetLine {
+		return text
+	}
+	prefix, suffix := "", ""
+	if from >= len(text) {
+		return "…"
+	}
+	if from > 0 {
+		prefix = "…"
+	}
+	end := len(text)
+	if from+snippetWindow < end {
+		end, suffix = runeStart(text, from+snippetWindow), "…"
+	}
+	return prefix + text[from:end] + suffix
+}
+
+// runeStart moves i back to the start of the UTF-8 sequence it is in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 // indentLines prefixes the first line with first and the others with

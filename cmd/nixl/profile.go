@@ -33,7 +33,7 @@ type profileSub struct {
 }
 
 var profileSubs = []profileSub{
-	{"install", "[FILE | -E EXPR] -A ATTR…", "build packages and install them, replacing installed packages of the same name", (*cli).profileInstall},
+	{"install", "[FILE | -E EXPR] [-A ATTR…]", "build packages and install them, replacing installed packages of the same name", (*cli).profileInstall},
 	{"upgrade", "[NAME…]", "rebuild installed packages from the files they were installed from, and install the results", (*cli).profileUpgrade},
 	{"remove", "NAME…", "uninstall packages, by name or attribute path", (*cli).profileRemove},
 	{"list", "", "show the installed packages", (*cli).profileList},
@@ -249,8 +249,9 @@ func (c *cli) profileInstall(p *profileFlags, fs *pflag.FlagSet, args []string) 
 	if len(args) > 1 {
 		return c.errorf("nixl profile install takes one file, not %d", len(args))
 	}
-	if len(p.build.attrPaths) == 0 {
-		return c.errorf("say what to install with -A ATTR")
+	attrPaths := p.build.attrPaths
+	if len(attrPaths) == 0 {
+		attrPaths = []string{""} // as nix-env -i -f FILE: what the file is
 	}
 	file := ""
 	if len(args) == 1 {
@@ -265,7 +266,7 @@ func (c *cli) profileInstall(p *profileFlags, fs *pflag.FlagSet, args []string) 
 	}
 	var reqs []realiseRequest
 	var sources []string
-	for _, a := range p.build.attrPaths {
+	for _, a := range attrPaths {
 		reqs = append(reqs, realiseRequest{file: file, attr: a})
 		sources = append(sources, source)
 	}
@@ -355,8 +356,8 @@ func (c *cli) profileUpgrade(p *profileFlags, fs *pflag.FlagSet, args []string) 
 		if len(args) > 0 && !slices.Contains(args, e.Name) {
 			continue
 		}
-		if e.Source == "" || e.AttrPath == "" {
-			fmt.Fprintf(c.stderr, "warning: '%s' was not installed from a file with -A; it cannot be upgraded\n", e.Label())
+		if e.Source == "" {
+			fmt.Fprintf(c.stderr, "warning: '%s' was not installed from a file; it cannot be upgraded\n", e.Label())
 			continue
 		}
 		r := realiseRequest{file: e.Source, attr: e.AttrPath}

@@ -305,14 +305,38 @@ $`)
 	if code, _, errOut := b.nixl(t, "profile", "install", file, "-A", "broken", "--sandbox=off"); code != 1 || !strings.Contains(errOut, "failed with exit code 1") {
 		t.Errorf("broken: %d %s", code, errOut)
 	}
-	if code, _, errOut := b.nixl(t, "profile", "install", file, "--sandbox=off"); code != 1 || !strings.Contains(errOut, "-A") {
-		t.Errorf("install without -A: %d %s", code, errOut)
+	// Without -A the file's value is installed: here all of its
+	// packages, and the broken one fails.
+	if code, _, errOut := b.nixl(t, "profile", "install", file, "--sandbox=off"); code != 1 || !strings.Contains(errOut, "failed with exit code 1") {
+		t.Errorf("install of the whole file: %d %s", code, errOut)
 	}
 	if after, _ := os.Readlink(prof); after != before {
 		t.Errorf("profile changed from %s to %s", before, after)
 	}
 	if code, _, errOut := b.nixl(t, "profile", "frobnicate"); code != 1 || !strings.Contains(errOut, "unknown profile subcommand") {
 		t.Errorf("unknown subcommand: %d %s", code, errOut)
+	}
+}
+
+// TestProfileInstallFile: without -A, a file that is one package is
+// installed (as nix-env -i -f FILE), and upgrade re-reads the file.
+func TestProfileInstallFile(t *testing.T) {
+	b := newBuildEnv(t)
+	pkgs := writePackages(t, b.dir, "1.0")
+	file := filepath.Join(b.dir, "tool.nix")
+	if err := os.WriteFile(file, []byte("(import "+pkgs+" { }).tool\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := b.mustNixl(t, "profile", "install", file, "--sandbox=off")
+	if !strings.Contains(errOut, "installing 'tool-0.1'") {
+		t.Errorf("install: %s", errOut)
+	}
+	if m := b.manifestOf(t); len(m.Elements) != 1 || m.Elements[0].Name != "tool" || m.Elements[0].Source != file {
+		t.Errorf("manifest %+v", m)
+	}
+	_, errOut = b.mustNixl(t, "profile", "upgrade", "--sandbox=off")
+	if strings.Contains(errOut, "cannot be upgraded") {
+		t.Errorf("upgrade: %s", errOut)
 	}
 }
 
