@@ -188,6 +188,11 @@ func primWarn(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
 func primAddErrorContext(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
 	v, err := e.ForceValue(args[1])
 	if err != nil {
+		if ee, ok := err.(*eval.Error); ok && ee.Kind == eval.ErrInfiniteRecursion && !ee.Pos.IsValid() {
+			// The value was being forced here (let a = addErrorContext "…" a):
+			// as Nix does, the recursion is reported at the call.
+			ee.Pos = pos
+		}
 		msg, _, err2 := e.CoerceToString(args[0], pos, eval.CoerceOptions{}, "while evaluating the error message passed to builtins.addErrorContext")
 		if err2 != nil {
 			return eval.Value{}, err2
