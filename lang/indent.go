@@ -52,10 +52,10 @@ func stripIndentation(parts []indPart) []StringPart {
 		}
 	}
 
-	var out []StringPart
+	out := make([]StringPart, 0, len(parts))
 	atStartOfLine = true
 	curDropped := 0
-	var b strings.Builder
+	var buf []byte // the text of one part without its indentation
 	for i, part := range parts {
 		if part.expr != nil {
 			atStartOfLine = false
@@ -63,34 +63,36 @@ func stripIndentation(parts []indPart) []StringPart {
 			out = append(out, StringPart{Pos: part.pos, Expr: part.expr})
 			continue
 		}
-		b.Reset()
 		text := part.text
-		b.Grow(len(text))
+		buf = buf[:0]
 		for j := 0; j < len(text); j++ {
 			c := text[j]
 			if atStartOfLine {
 				switch c {
 				case ' ':
 					if curDropped >= minIndent {
-						b.WriteByte(c)
+						buf = append(buf, c)
 					}
 					curDropped++
 				case '\n':
 					curDropped = 0
-					b.WriteByte(c)
+					buf = append(buf, c)
 				default:
 					atStartOfLine = false
 					curDropped = 0
-					b.WriteByte(c)
+					buf = append(buf, c)
 				}
 			} else {
-				b.WriteByte(c)
+				buf = append(buf, c)
 				if c == '\n' {
 					atStartOfLine = true
 				}
 			}
 		}
-		s := b.String()
+		s := text // most parts lose no indentation: keep the token's text
+		if string(buf) != text {
+			s = string(buf)
+		}
 		if i == len(parts)-1 {
 			// Drop a final line that holds only spaces.
 			if k := strings.LastIndexByte(s, '\n'); k >= 0 && strings.Trim(s[k+1:], " ") == "" {

@@ -74,6 +74,9 @@ type parser struct {
 	nodes     nodes
 	// scratch buffers reused while collecting lists and paths
 	pathScratch []AttrName
+	// indScratch holds the parts of the indented strings being parsed,
+	// nested ones (in interpolations) after their outer string's.
+	indScratch []indPart
 	// legacyOr is the `e or` call parseSelect made last; used as an
 	// argument or list element it changes meaning in future Nix, which
 	// warns about it.
@@ -854,12 +857,16 @@ func (p *parser) checkNUL(t Token) {
 func (p *parser) parseIndString() *String {
 	s := &String{Start: p.pos(p.tok.Start), Indented: true}
 	p.next()
-	var parts []indPart
+	start := len(p.indScratch)
+	defer func() {
+		clear(p.indScratch[start:]) // hold no expressions or texts
+		p.indScratch = p.indScratch[:start]
+	}()
 	for {
 		switch p.tok.Kind {
 		case IND_STR:
 			p.checkNUL(p.tok)
-			parts = append(parts, indPart{pos: p.pos(p.tok.Start), text: p.tok.Text, raw: p.tok.Raw})
+			p.indScratch = append(p.indScratch, indPart{pos: p.pos(p.tok.Start), text: p.tok.Text, raw: p.tok.Raw})
 			p.next()
 			continue
 		case DOLLAR_CURLY:
@@ -867,7 +874,7 @@ func (p *parser) parseIndString() *String {
 			p.next()
 			e := p.parseExpr("'}'")
 			p.expect(RBRACE, "")
-			parts = append(parts, indPart{pos: pos, expr: e})
+			p.indScratch = append(p.indScratch, indPart{pos: pos, expr: e})
 			continue
 		case IND_STRING_CLOSE:
 			s.End = p.pos(p.tok.End)
@@ -876,7 +883,7 @@ func (p *parser) parseIndString() *String {
 			p.unexpected("end of an indented string")
 			s.End = p.pos(p.tok.Start)
 		}
-		s.Parts = stripIndentation(parts)
+		s.Parts = stripIndentation(p.indScratch[start:])
 		if len(s.Parts) == 0 {
 			s.one[0] = StringPart{Pos: s.Start}
 			s.Parts = s.one[:]
