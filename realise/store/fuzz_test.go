@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -120,20 +118,7 @@ func (n *memNode) write(nw *narWriter) error {
 // *NARFormatError, never a panic, and an accepted NAR must be canonical:
 // the tree written back as a NAR is the bytes the parser consumed.
 func FuzzParseNAR(f *testing.F) {
-	for _, seed := range []string{"tree.nar", "tree-empty.nar"} {
-		nar, err := os.ReadFile(filepath.Join("testdata", seed))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(nar)
-	}
-	var single bytes.Buffer
-	DumpBytes(&single, []byte("hello"))
-	f.Add(single.Bytes())
-	f.Add(narTokens("nix-archive-1", "(", "type", "symlink", "target", "x", ")"))
-	f.Add(concat(narTokens("nix-archive-1", "(", "type", "directory"),
-		entry("a", "(", "type", "regular", "executable", "", "contents", "12345678", ")"),
-		entry("b", "(", "type", "directory", ")"), narTokens(")")))
+	addNARSeeds(f)
 
 	f.Fuzz(func(t *testing.T, nar []byte) {
 		tree := &memTree{}

@@ -14,20 +14,7 @@ import (
 // must produce an error, never a panic; input that restores successfully must
 // be canonical, i.e. dumping the restored tree reproduces the bytes read.
 func FuzzRestorePath(f *testing.F) {
-	for _, seed := range []string{"tree.nar", "tree-empty.nar"} {
-		nar, err := os.ReadFile(filepath.Join("testdata", seed))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(nar)
-	}
-	var single bytes.Buffer
-	DumpBytes(&single, []byte("hello"))
-	f.Add(single.Bytes())
-	f.Add(narTokens("nix-archive-1", "(", "type", "symlink", "target", "x", ")"))
-	f.Add(concat(narTokens("nix-archive-1", "(", "type", "directory"),
-		entry("a", "(", "type", "regular", "executable", "", "contents", "12345678", ")"),
-		entry("b", "(", "type", "directory", ")"), narTokens(")")))
+	addNARSeeds(f)
 
 	f.Fuzz(func(t *testing.T, nar []byte) {
 		dest := filepath.Join(t.TempDir(), "out")
@@ -48,4 +35,23 @@ func FuzzRestorePath(f *testing.F) {
 			t.Fatalf("accepted a non-canonical NAR: dump after restore differs at byte %d", firstDifference(again, consumed))
 		}
 	})
+}
+
+// addNARSeeds seeds a NAR fuzz target with the test trees' NARs and a
+// few small archives of each entry type.
+func addNARSeeds(f *testing.F) {
+	for _, seed := range []string{"tree.nar", "tree-empty.nar"} {
+		nar, err := os.ReadFile(filepath.Join("testdata", seed))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(nar)
+	}
+	var single bytes.Buffer
+	DumpBytes(&single, []byte("hello"))
+	f.Add(single.Bytes())
+	f.Add(narTokens("nix-archive-1", "(", "type", "symlink", "target", "x", ")"))
+	f.Add(concat(narTokens("nix-archive-1", "(", "type", "directory"),
+		entry("a", "(", "type", "regular", "executable", "", "contents", "12345678", ")"),
+		entry("b", "(", "type", "directory", ")"), narTokens(")")))
 }
