@@ -481,3 +481,31 @@ in derivation {
 		t.Errorf("nixl eval: %s", stderr.String())
 	}
 }
+
+// TestEvalAndBuildAgreeOnPaths: with no store named, nixl eval computes
+// paths in the store nixl build writes to (the per-user one), so the
+// outPath it prints is the path the build makes.
+func TestEvalAndBuildAgreeOnPaths(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	t.Setenv("NIXL_STORE_DIR", "")
+	t.Setenv("NIXL_STATE_DIR", "")
+	t.Setenv("NIX_STORE_DIR", "/elsewhere/store")
+	expr := `(derivation { name = "agree"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ]; }).outPath`
+	run := func(args ...string) string {
+		var stdout, stderr bytes.Buffer
+		c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
+		if code := c.main(args); code != 0 {
+			t.Fatalf("nixl %v: exit %d\n%s", args, code, stderr.String())
+		}
+		return strings.TrimSpace(stdout.String())
+	}
+	evaluated := strings.Trim(run("eval", "-E", expr), `"`)
+	if want := filepath.Join(data, "nixl", "store") + "/"; !strings.HasPrefix(evaluated, want) {
+		t.Fatalf("eval computed %s, not a path in %s", evaluated, want)
+	}
+	built := run("build", "--no-link", "--sandbox=off", "-E", strings.TrimSuffix(expr, ".outPath"))
+	if built != evaluated {
+		t.Errorf("eval says %s, build made %s", evaluated, built)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/nixl-project/nixl/nixhash"
 	"github.com/nixl-project/nixl/realise/derivation"
 	"github.com/nixl-project/nixl/realise/store"
+	"github.com/nixl-project/nixl/realise/store/local"
 )
 
 // openEvalStore returns the store evaluation computes paths in.
@@ -17,15 +18,14 @@ func openEvalStore(f *evalFlags) (eval.Store, error) {
 	if s, ok := writableStoreFor(f); ok {
 		return s, nil
 	}
+	// Paths are computed for the store that nixl build would write to,
+	// so that eval and build agree on them.
 	dir := f.storeDir
 	if dir == "" {
-		dir = os.Getenv("NIXL_STORE_DIR")
-	}
-	if dir == "" {
-		dir = os.Getenv("NIX_STORE_DIR")
-	}
-	if dir == "" {
-		dir = "/nix/store"
+		var err error
+		if dir, _, err = local.DefaultDirs(); err != nil {
+			return nil, err
+		}
 	}
 	if err := store.Dir(dir).Validate(); err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ if ! command -v nix-instantiate >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq nix-bin; else sudo apt-get install -y -qq nix-bin; fi
 fi
 CGO_ENABLED=0 go build -o "$work/nixl" ./cmd/nixl
+# Both compute store paths for /nix/store (drvs.nix prints .drv paths).
+export NIXL_STORE_DIR=/nix/store NIX_STORE_DIR=/nix/store
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() { # FILE CMD... -> "seconds kilobytes"
   local out=$1; shift
