@@ -71,6 +71,9 @@ type reProg struct {
 	// positions where nothing can match.
 	first [256]bool
 	empty bool
+	// last is the set of bytes a whole-subject match can end with: match
+	// rejects a subject whose last byte is not in it without searching.
+	last [256]bool
 	// pool keeps executors for reuse.
 	pool sync.Pool
 }
@@ -382,6 +385,7 @@ func reCompile(pat string) (prog *reProg, err error) {
 	c.eliminateDummies()
 	p := &reProg{states: c.states, nsub: int(c.subCount)}
 	p.computeFirst()
+	p.computeLast()
 	return p, nil
 }
 
@@ -923,6 +927,44 @@ func (p *reProg) computeFirst() {
 	walk(0)
 }
 
+// computeLast finds the bytes a match can end with: those of the byte
+// states from which the accepting state is reachable without consuming
+// anything more. Assertions count as passable, so the set may be too
+// large but never too small.
+func (p *reProg) computeLast() {
+	finish := make([]bool, len(p.states))
+	reaches := func(i int32) bool { return i >= 0 && finish[i] }
+	for changed := true; changed; {
+		changed = false
+		for i := range p.states {
+			if finish[i] {
+				continue
+			}
+			st := &p.states[i]
+			ok := false
+			switch st.op {
+			case reAccept:
+				ok = true
+			case reMatch:
+			default:
+				ok = reaches(st.next) || st.hasAlt() && reaches(st.alt)
+			}
+			if ok {
+				finish[i], changed = true, true
+			}
+		}
+	}
+	for i := range p.states {
+		if st := &p.states[i]; st.op == reMatch && reaches(st.next) {
+			for b := range 256 {
+				if st.set[b] {
+					p.last[b] = true
+				}
+			}
+		}
+	}
+}
+
 // ---------------------------------------------------------------------
 // Executor
 
@@ -1022,6 +1064,9 @@ func (x *reExec) match() bool {
 	}
 	x.cur = 0
 	if !x.prog.empty && (len(x.s) == 0 || !x.prog.first[x.s[0]]) {
+		return false
+	}
+	if len(x.s) > 0 && !x.prog.last[x.s[len(x.s)-1]] {
 		return false
 	}
 	return x.main()
