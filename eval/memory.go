@@ -43,7 +43,10 @@ func (e *Eval) CheckStringSize(n int, pos lang.Pos) error {
 	if n > maxStringLength {
 		return Errorf(ErrEval, pos, "cannot create a string of %d bytes (the maximum is %s)", n, formatBytes(uint64(maxStringLength)))
 	}
-	return e.CheckAllocation(int64(n), fmt.Sprintf("a string of %d bytes", n), pos)
+	if e.tooLargeForLimit(int64(n)) { // formatting only then: this is on hot paths
+		return e.CheckAllocation(int64(n), fmt.Sprintf("a string of %d bytes", n), pos)
+	}
+	return nil
 }
 
 // CheckListSize fails if a list of n elements is too large to build:
@@ -52,7 +55,10 @@ func (e *Eval) CheckListSize(n int64, pos lang.Pos) error {
 	if n > maxListLength {
 		return Errorf(ErrEval, pos, "cannot create list of size %d (the maximum is %d)", n, maxListLength)
 	}
-	return e.CheckAllocation(n*ValueSize, fmt.Sprintf("a list of %d elements", n), pos)
+	if e.tooLargeForLimit(n * ValueSize) {
+		return e.CheckAllocation(n*ValueSize, fmt.Sprintf("a list of %d elements", n), pos)
+	}
+	return nil
 }
 
 // ValueSize is the size of a Value, the cost of a list element.
@@ -62,10 +68,14 @@ const ValueSize = int64(unsafe.Sizeof(Value{}))
 // allocation of n bytes (a list about to be made, a string about to be
 // built) could not fit in it: cheaper than finding out by allocating.
 func (e *Eval) CheckAllocation(n int64, what string, pos lang.Pos) error {
-	if e.MaxMemory > 0 && n > 0 && uint64(n) > e.MaxMemory {
+	if e.tooLargeForLimit(n) {
 		return Errorf(ErrMemoryLimit, pos, "%s would take %s, more than the memory limit of %s (--max-memory)", what, formatBytes(uint64(n)), formatBytes(e.MaxMemory))
 	}
 	return nil
+}
+
+func (e *Eval) tooLargeForLimit(n int64) bool {
+	return e.MaxMemory > 0 && n > 0 && uint64(n) > e.MaxMemory
 }
 
 // The memory limit: evaluators with a MaxMemory are watched by one
