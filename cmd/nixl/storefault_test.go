@@ -434,7 +434,18 @@ in step "c" "${b}"
 `, salt)), 0o644)
 		return file
 	}
-	delays := []time.Duration{5, 30, 70, 120, 180, 250, 330, 420, 520, 650}
+	// The kills are spread over the time one whole build takes here
+	// (measured on a chain of its own), so that they fall within builds
+	// on fast and slow machines alike.
+	start := time.Now()
+	if code, _, errOut := runCmd(t, b.command(t, append([]string{"build", chain(100), "--no-link"}, sb...)...)); code != 0 {
+		t.Fatalf("calibration build: %s", errOut)
+	}
+	whole := time.Since(start)
+	delays := make([]time.Duration, 10)
+	for i := range delays {
+		delays[i] = whole * time.Duration(i+1) / time.Duration(len(delays)+2)
+	}
 	killed := 0
 	for i, d := range delays {
 		cmd := b.command(t, append([]string{"build", chain(i), "--no-link"}, sb...)...)
@@ -445,20 +456,20 @@ in step "c" "${b}"
 		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(d * time.Millisecond):
+		case <-time.After(d):
 			cmd.Process.Kill()
 			<-done
 			killed++
 		}
 		time.Sleep(50 * time.Millisecond) // the sandbox dies with nixl
 		if code, _, errOut := runCmd(t, b.command(t, "store", "verify", "--check-contents")); code != 0 {
-			t.Fatalf("after a kill at %dms: %s", d, errOut)
+			t.Fatalf("after a kill at %v: %s", d, errOut)
 		}
 	}
 	if killed < len(delays)/2 {
 		t.Fatalf("only %d of %d builds were killed before they ended", killed, len(delays))
 	}
-	t.Logf("%d builds killed midway", killed)
+	t.Logf("%d builds killed midway (a whole build takes %v)", killed, whole)
 	for i := range delays {
 		code, out, errOut := runCmd(t, b.command(t, append([]string{"build", chain(i), "--no-link"}, sb...)...))
 		if code != 0 {

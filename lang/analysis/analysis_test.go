@@ -42,6 +42,11 @@ func TestCheck(t *testing.T) {
 		{"let f = x: f x; in 1", "1:5-1:6 warning unused-binding: unused let binding 'f'"},
 		{"rec { a = b; b = 1; }", ""},
 		{"let a.b = 1; a.c = z; in a", "1:20-1:21 error undefined-variable: undefined variable 'z'"},
+		{"builtins.lenght [ ]", "1:10-1:16 warning unknown-builtin: builtins has no attribute 'lenght'; did you mean length?"},
+		{"[ builtins.length builtins.currentSystem builtins.builtins (builtins.nope or 1) ]", ""},
+		{"if builtins ? getFlake then builtins.getFlake else null", ""},
+		{"let builtins = { }; in builtins.x", "1:5-1:13 warning shadowed-builtin: let binding 'builtins' shadows the builtin 'builtins'"},
+		{"with { builtins = 1; }; builtins.zzzzzzzz", "1:34-1:42 warning unknown-builtin: builtins has no attribute 'zzzzzzzz'"},
 	} {
 		f := check(t, tc.src)
 		if got := diags(f); got != tc.want {

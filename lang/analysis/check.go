@@ -56,6 +56,7 @@ const (
 	CodeUnusedBinding   = "unused-binding"
 	CodeUnusedFormal    = "unused-formal"
 	CodeShadowedBuiltin = "shadowed-builtin"
+	CodeUnknownBuiltin  = "unknown-builtin"
 	CodeEval            = "eval-error"
 )
 
@@ -462,6 +463,7 @@ func Children(e lang.Expr) []lang.Expr {
 
 // lint reports unused definitions and shadowed builtins.
 func (f *File) lint() {
+	f.lintBuiltinSelects()
 	for _, d := range f.Defs {
 		switch d.Kind {
 		case DefLet, DefRec, DefArg, DefFormal:
@@ -482,6 +484,54 @@ func (f *File) lint() {
 			}
 			f.add(d.NameStart, d.NameEnd, SeverityWarning, CodeUnusedFormal, fmt.Sprintf("unused formal argument '%s'", d.Name))
 		}
+	}
+}
+
+// lintBuiltinSelects warns about builtins.NAME where the builtins set has
+// no NAME (a typo, or a builtin of another Nix version): evaluation fails
+// there when it is reached. A select with `or`, and one guarded by
+// `builtins ? NAME` somewhere in the file, are left alone.
+func (f *File) lintBuiltinSelects() {
+	if !f.globals["builtins"] {
+		return
+	}
+	var names []string
+	known := map[string]bool{}
+	for g := range f.globals {
+		n := strings.TrimPrefix(g, "__")
+		known[n] = true
+		names = append(names, n)
+	}
+	isBuiltins := func(x lang.Expr) bool {
+		v, ok := x.(*lang.Var)
+		return ok && v.Name == "builtins" && v.Binding.Kind == lang.Static && v.Binding.Global
+	}
+	guarded := map[string]bool{}
+	var selects []*lang.Select
+	lang.Inspect(f.Expr, func(e lang.Expr) bool {
+		switch e := e.(type) {
+		case *lang.HasAttr:
+			if isBuiltins(e.X) && len(e.Path) > 0 && e.Path[0].Expr == nil {
+				guarded[e.Path[0].Name] = true
+			}
+		case *lang.Select:
+			if isBuiltins(e.X) && e.Default == nil && len(e.Path) > 0 && e.Path[0].Expr == nil && !known[e.Path[0].Name] {
+				selects = append(selects, e)
+			}
+		}
+		return true
+	})
+	for _, sel := range selects {
+		name := sel.Path[0].Name
+		if guarded[name] {
+			continue
+		}
+		msg := fmt.Sprintf("builtins has no attribute '%s'", name)
+		if hint := lang.Suggest(names, name); hint != "" {
+			msg += "; " + strings.ToLower(hint[:1]) + hint[1:]
+		}
+		start, end := f.tokenAt(sel.Path[0].Pos)
+		f.add(start, end, SeverityWarning, CodeUnknownBuiltin, msg)
 	}
 }
 
