@@ -14,7 +14,7 @@ func Suggest(candidates []string, wrong string) string {
 	}
 	var best []scored
 	for _, c := range candidates {
-		d := levenshtein(c, wrong)
+		d := EditDistance(c, wrong)
 		if d <= 2 {
 			best = append(best, scored{c, d})
 		}
@@ -41,7 +41,8 @@ func Suggest(candidates []string, wrong string) string {
 	return "Did you mean one of " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + "?"
 }
 
-func levenshtein(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, in bytes.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

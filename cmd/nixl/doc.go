@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/nixl-project/nixl/lang"
 	"github.com/nixl-project/nixl/stdlib"
 )
 
@@ -157,7 +158,7 @@ func suggest(mods []*stdlib.Module, name string) []string {
 	var out []string
 	for _, m := range mods {
 		for _, f := range m.Functions {
-			if strings.EqualFold(f.Name, short) || editDistance(strings.ToLower(f.Name), strings.ToLower(short)) <= 2 {
+			if strings.EqualFold(f.Name, short) || lang.EditDistance(strings.ToLower(f.Name), strings.ToLower(short)) <= 2 {
 				out = append(out, f.Path())
 			}
 		}
@@ -166,24 +167,4 @@ func suggest(mods []*stdlib.Module, name string) []string {
 		out = out[:5]
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
