@@ -90,6 +90,10 @@ type Options struct {
 	CompletionBudget time.Duration
 	// Dir resolves relative paths (default: the working directory).
 	Dir string
+	// LibraryDoc, if set, returns the documentation of a function of the
+	// standard library named by an attribute path (lib.strings.toUpper,
+	// nixl.writeText), for :doc.
+	LibraryDoc func(path string) (string, bool)
 }
 
 // Session is a REPL session.
@@ -414,7 +418,7 @@ const help = `The following commands are available:
   <x> = <expr>        Bind expression to variable
   :a, :add <expr>     Add attributes from resulting set to scope
   :b, :build <expr>   Build a derivation
-  :doc <name>         Show documentation of a builtin function
+  :doc <name>         Show documentation of a builtin or library function
   :e, :edit <expr>    Open the definition of a function in $EDITOR
   :l, :load <path>    Load Nix expression and add it to scope
   :p, :print <expr>   Evaluate and print expression recursively
@@ -572,6 +576,14 @@ func (s *Session) reload() {
 func (s *Session) doc(name string) {
 	n := strings.TrimPrefix(strings.TrimPrefix(name, "builtins."), "__")
 	d, ok := s.docs[n]
+	if !ok && s.opts.LibraryDoc != nil {
+		// nixl.lib.strings.toUpper is documented in the library even when
+		// its value is a builtin applied to arguments.
+		if text, found := s.libraryDoc(name); found {
+			s.printf("%s", text)
+			return
+		}
+	}
 	if !ok {
 		// A name bound in the scope to a builtin.
 		if v, err := s.EvalString(name); err == nil {
@@ -588,6 +600,42 @@ func (s *Session) doc(name string) {
 		return
 	}
 	s.printf("%s", FormatDoc(d))
+}
+
+// libraryDoc looks up the library's documentation for an attribute path
+// of two or more names, or for one of its suffixes of two or more names
+// (x.lib.strings.toUpper is lib.strings.toUpper).
+func (s *Session) libraryDoc(name string) (string, bool) {
+	parts := strings.Split(name, ".")
+	if len(parts) < 2 {
+		return "", false
+	}
+	for _, p := range parts {
+		if !isIdentifier(p) {
+			return "", false
+		}
+	}
+	for i := 0; i+2 <= len(parts); i++ {
+		if text, ok := s.opts.LibraryDoc(strings.Join(parts[i:], ".")); ok {
+			return text, true
+		}
+	}
+	return "", false
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+		case i > 0 && (r == '\'' || r == '-' || '0' <= r && r <= '9'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // FormatDoc renders a builtin's documentation as :doc shows it.

@@ -281,3 +281,53 @@ func TestEditAndReload(t *testing.T) {
 		t.Errorf("got %q", errOut.String())
 	}
 }
+
+// TestLibraryDoc: :doc of a library function found by an attribute path
+// (or its suffix) shows the library's documentation, even when the
+// value is a builtin applied to arguments; builtins keep theirs.
+func TestLibraryDoc(t *testing.T) {
+	var out, errOut bytes.Buffer
+	var asked []string
+	s, err := New(Options{
+		NewEval: func() (*eval.Eval, error) {
+			return eval.New(eval.Options{
+				Builtins: builtins.Builtins(&builtins.Config{System: "x86_64-linux", StoreDir: "/nix/store"}),
+				Stderr:   &errOut,
+			}), nil
+		},
+		LibraryDoc: func(path string) (string, bool) {
+			asked = append(asked, path)
+			if path == "lib.strings.toUpper" {
+				return "lib.strings.toUpper: upper case\n", true
+			}
+			return "", false
+		},
+		Stdout: &out, Stderr: &errOut, Dir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &script{lines: []string{
+		`pkgs = { lib.strings.toUpper = builtins.replaceStrings [ "a" ] [ "A" ]; }`,
+		":doc pkgs.lib.strings.toUpper",
+		":doc map",
+		":doc pkgs.lib.strings",
+		":doc f",
+	}}
+	if err := Run(s, sc); err != nil {
+		t.Fatal(err)
+	}
+	o := out.String()
+	if !strings.Contains(o, "lib.strings.toUpper: upper case") || strings.Contains(o, "builtins.replaceStrings") {
+		t.Errorf("library doc not shown first:\n%s", o)
+	}
+	if !strings.Contains(o, "Synopsis: builtins.map f list") {
+		t.Errorf("builtin doc missing:\n%s", o)
+	}
+	if want := "pkgs.lib.strings.toUpper lib.strings.toUpper pkgs.lib.strings lib.strings"; strings.Join(asked, " ") != want {
+		t.Errorf("asked the library for %q, want %q", strings.Join(asked, " "), want)
+	}
+	if e := errOut.String(); !strings.Contains(e, "no documentation found for 'pkgs.lib.strings'") || !strings.Contains(e, "no documentation found for 'f'") {
+		t.Errorf("errors: %s", e)
+	}
+}

@@ -73,6 +73,22 @@ func (c *cli) doc(args []string) int {
 	return 0
 }
 
+// libraryDoc is the REPL's :doc for a function of the standard library:
+// found when path names exactly one.
+func libraryDoc(path string) (string, bool) {
+	mods, err := stdlib.Docs()
+	if err != nil {
+		return "", false
+	}
+	m, found := stdlib.Lookup(mods, path)
+	if m != nil || len(found) != 1 {
+		return "", false
+	}
+	var b strings.Builder
+	docFunction(&b, found[0])
+	return b.String() + "\n", true
+}
+
 func docIndex(w io.Writer, mods []*stdlib.Module) {
 	total := 0
 	for _, m := range mods {

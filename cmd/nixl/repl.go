@@ -56,9 +56,10 @@ func (c *cli) repl(args []string) int {
 			}
 			return e, err
 		},
-		Stdout:  c.stdout,
-		Stderr:  c.stderr,
-		Builder: replBuilder,
+		LibraryDoc: libraryDoc,
+		Stdout:     c.stdout,
+		Stderr:     c.stderr,
+		Builder:    replBuilder,
 		Editor: func(file string, line int) error {
 			if term != nil {
 				term.suspend()
