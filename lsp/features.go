@@ -63,6 +63,9 @@ func (s *server) hover(d *document, p protocol.Position) *protocol.Hover {
 			}
 		}
 	}
+	if text, ok := s.libraryHover(f, pos); ok {
+		return markdown(text)
+	}
 	var def *analysis.Def
 	if v := f.VarAt(pos); v != nil {
 		def = f.DefOf(v)
@@ -116,6 +119,27 @@ func (s *server) hover(d *document, p protocol.Position) *protocol.Hover {
 		return nil
 	}
 	return markdown(strings.TrimLeft(desc, "\n"))
+}
+
+// libraryHover documents a selection like nixl.lib.strings.toUpper (up to
+// the name under the cursor) that names a function of the library.
+func (s *server) libraryHover(f *analysis.File, pos lang.Pos) (string, bool) {
+	if s.opts.LibraryDoc == nil {
+		return "", false
+	}
+	base, path, ok := f.AttrAt(pos)
+	v, isVar := base.(*lang.Var)
+	if !ok || !isVar {
+		return "", false
+	}
+	names := []string{v.Name}
+	for _, a := range path {
+		if a.Expr != nil {
+			return "", false
+		}
+		names = append(names, a.Name)
+	}
+	return s.opts.LibraryDoc(strings.Join(names, "."))
 }
 
 // describeValue evaluates the expression expr builds (from the document

@@ -67,6 +67,10 @@ type Options struct {
 	Globals []string
 	// Docs documents the builtins (builtins.Docs()).
 	Docs []builtins.Doc
+	// LibraryDoc, if set, returns the hover text (markdown) of a function
+	// of the standard library named by an attribute path
+	// (nixl.lib.strings.toUpper).
+	LibraryDoc func(path string) (string, bool)
 	// EvalBudget bounds each evaluation's time (default 200 ms),
 	// MemoryBudget its heap growth (default 256 MiB), and Grace how long
 	// an interrupted evaluation may take to stop (default 1 s).

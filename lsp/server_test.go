@@ -230,3 +230,35 @@ in {
 		t.Error("no exit")
 	}
 }
+
+// TestLibraryHover: hovering a name of a selection that the library
+// documents shows its documentation, whatever the value is.
+func TestLibraryHover(t *testing.T) {
+	uri := "file://" + filepath.Join(t.TempDir(), "f.nix")
+	text := "{ nixl }: [ nixl.lib.strings.toUpper nixl.lib.other ]\n"
+	opts := testOptions()
+	var asked []string
+	opts.LibraryDoc = func(path string) (string, bool) {
+		asked = append(asked, path)
+		if path == "nixl.lib.strings.toUpper" {
+			return "toUpper :: string -> string", true
+		}
+		return "", false
+	}
+	c := startServer(t, opts)
+	c.open(uri, text)
+	hover := func(sub string, delta int) string {
+		var h protocol.Hover
+		json.Unmarshal(c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": posOf(text, sub, delta)}), &h)
+		return h.Contents.Value
+	}
+	if h := hover("toUpper", 2); h != "toUpper :: string -> string" {
+		t.Errorf("hover on toUpper: %q", h)
+	}
+	if h := hover("other", 1); strings.Contains(h, "string ->") {
+		t.Errorf("hover on other: %q", h)
+	}
+	if want := "nixl.lib.strings.toUpper nixl.lib.other"; strings.Join(asked, " ") != want {
+		t.Errorf("asked %q, want %q", strings.Join(asked, " "), want)
+	}
+}

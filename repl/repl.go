@@ -92,7 +92,7 @@ type Options struct {
 	Dir string
 	// LibraryDoc, if set, returns the documentation of a function of the
 	// standard library named by an attribute path (lib.strings.toUpper,
-	// nixl.writeText), for :doc.
+	// nixl.writeText, pkgs.lib.strings.toUpper), for :doc.
 	LibraryDoc func(path string) (string, bool)
 }
 
@@ -602,9 +602,8 @@ func (s *Session) doc(name string) {
 	s.printf("%s", FormatDoc(d))
 }
 
-// libraryDoc looks up the library's documentation for an attribute path
-// of two or more names, or for one of its suffixes of two or more names
-// (x.lib.strings.toUpper is lib.strings.toUpper).
+// libraryDoc asks the library for the documentation of an attribute
+// path of two or more names.
 func (s *Session) libraryDoc(name string) (string, bool) {
 	parts := strings.Split(name, ".")
 	if len(parts) < 2 {
@@ -615,12 +614,7 @@ func (s *Session) libraryDoc(name string) (string, bool) {
 			return "", false
 		}
 	}
-	for i := 0; i+2 <= len(parts); i++ {
-		if text, ok := s.opts.LibraryDoc(strings.Join(parts[i:], ".")); ok {
-			return text, true
-		}
-	}
-	return "", false
+	return s.opts.LibraryDoc(name)
 }
 
 func isIdentifier(s string) bool {

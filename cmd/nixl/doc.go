@@ -73,20 +73,57 @@ func (c *cli) doc(args []string) int {
 	return 0
 }
 
-// libraryDoc is the REPL's :doc for a function of the standard library:
-// found when path names exactly one.
-func libraryDoc(path string) (string, bool) {
+// libraryFunction finds the library function an attribute path names:
+// the path itself or, for a path reached through some set
+// (pkgs.lib.strings.toUpper), its longest suffix of two or more names
+// that names exactly one function.
+func libraryFunction(path string) *stdlib.Function {
 	mods, err := stdlib.Docs()
 	if err != nil {
-		return "", false
+		return nil
 	}
-	m, found := stdlib.Lookup(mods, path)
-	if m != nil || len(found) != 1 {
+	parts := strings.Split(path, ".")
+	for i := 0; i+2 <= len(parts); i++ {
+		m, found := stdlib.Lookup(mods, strings.Join(parts[i:], "."))
+		if m == nil && len(found) == 1 {
+			return found[0]
+		}
+	}
+	return nil
+}
+
+// libraryDoc is the REPL's :doc text for a library function.
+func libraryDoc(path string) (string, bool) {
+	f := libraryFunction(path)
+	if f == nil {
 		return "", false
 	}
 	var b strings.Builder
-	docFunction(&b, found[0])
+	docFunction(&b, f)
 	return b.String() + "\n", true
+}
+
+// libraryDocMarkdown is the LSP's hover for a library function.
+func libraryDocMarkdown(path string) (string, bool) {
+	f := libraryFunction(path)
+	if f == nil {
+		return "", false
+	}
+	var b strings.Builder
+	sig := f.Type
+	if sig == "" {
+		sig = f.Name
+	}
+	fmt.Fprintf(&b, "```nix\n%s\n```\n\n%s", sig, strings.TrimSpace(f.Description))
+	for _, ex := range f.Examples {
+		fmt.Fprintf(&b, "\n\n```nix\n%s", ex.Expr)
+		if ex.Result != "" {
+			fmt.Fprintf(&b, "\n=> %s", ex.Result)
+		}
+		b.WriteString("\n```")
+	}
+	fmt.Fprintf(&b, "\n\n%s (stdlib/%s:%d)", f.Path(), f.Module.File, f.Line)
+	return b.String(), true
 }
 
 func docIndex(w io.Writer, mods []*stdlib.Module) {

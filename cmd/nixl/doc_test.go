@@ -43,3 +43,30 @@ func TestDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestLibraryFunction: an attribute path, or its longest suffix of two or
+// more names, finds the function the REPL's :doc and the LSP's hover
+// show.
+func TestLibraryFunction(t *testing.T) {
+	for path, want := range map[string]string{
+		"lib.strings.toUpper":      "lib.strings.toUpper",
+		"nixl.lib.strings.toUpper": "lib.strings.toUpper",
+		"pkgs.nixl.lib.toUpper":    "lib.strings.toUpper",
+		"nixl.writeText":           "build.trivial.writeText",
+		"toUpper":                  "",
+		"x.y":                      "",
+		"nixl.lib.strings":         "",
+	} {
+		got := ""
+		if f := libraryFunction(path); f != nil {
+			got = f.Path()
+		}
+		if got != want {
+			t.Errorf("libraryFunction(%q) = %q, want %q", path, got, want)
+		}
+	}
+	text, ok := libraryDocMarkdown("nixl.lib.strings.toUpper")
+	if !ok || !strings.HasPrefix(text, "```nix\ntoUpper :: string -> string\n```") || !strings.Contains(text, "=> \"HELLO\"") {
+		t.Errorf("markdown:\n%s", text)
+	}
+}

@@ -46,10 +46,11 @@ func (c *cli) lsp(args []string) int {
 			e.Stderr = io.Discard // traces and warnings of hover evaluations
 			return e, nil
 		},
-		Globals: builtins.Names(),
-		Docs:    builtins.Docs(),
-		Log:     c.stderr,
-		Version: version,
+		Globals:    builtins.Names(),
+		Docs:       builtins.Docs(),
+		LibraryDoc: libraryDocMarkdown,
+		Log:        c.stderr,
+		Version:    version,
 	})
 	if errors.Is(err, lsp.ErrNoShutdown) {
 		return 1
