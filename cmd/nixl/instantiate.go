@@ -301,8 +301,9 @@ func (c *cli) parse(f *evalFlags, args []string) int {
 		}
 		name, src, base = abs, unsafe.String(unsafe.SliceData(b), len(b)), filepath.Dir(abs) // b is never written again
 	}
-	// An AST takes about 16 bytes per byte of source, all of it live.
-	parsed := expectLive(uint64(len(src)) * 16)
+	// An AST takes about 16 bytes per byte of source, all of it live
+	// until the command ends (printing it allocates only the output).
+	defer expectLive(uint64(len(src)) * 16)()
 	fset := lang.NewFileSet()
 	x, _, err := lang.Parse(fset, name, src, lang.Config{BaseDir: base, Home: os.Getenv("HOME"), PipeOperators: f.featureSet()["pipe-operators"]})
 	if err == nil {
@@ -310,7 +311,6 @@ func (c *cli) parse(f *evalFlags, args []string) int {
 			err = errs
 		}
 	}
-	parsed()
 	if err != nil {
 		for _, e := range err.(lang.ErrorList) {
 			fmt.Fprint(c.stderr, e.Format(fset))
