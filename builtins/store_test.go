@@ -8,88 +8,15 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/nixl-project/nixl/builtins"
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/eval/evaltest"
 	"github.com/nixl-project/nixl/lang"
-	"github.com/nixl-project/nixl/nixhash"
-	"github.com/nixl-project/nixl/realise/derivation"
-	"github.com/nixl-project/nixl/realise/store"
+	"github.com/nixl-project/nixl/realise/evalstore"
 )
 
-// testStore gives the evaluator the realiser's ComputeStore, as cmd/nixl
-// does: paths are computed, nothing is written.
-type testStore struct{ cs *derivation.ComputeStore }
-
-func newTestStore() *testStore {
-	return &testStore{cs: derivation.NewComputeStore("/nix/store")}
-}
-
-func (s *testStore) Dir() string { return string(s.cs.Dir()) }
-
-func (s *testStore) AddPath(name, src string, recursive bool, filter eval.PathFilter) (string, error) {
-	var f func(string) (bool, error)
-	if filter != nil {
-		f = func(path string) (bool, error) {
-			kind := "unknown"
-			if fi, err := os.Lstat(path); err == nil {
-				switch m := fi.Mode(); {
-				case m.IsRegular():
-					kind = "regular"
-				case m.IsDir():
-					kind = "directory"
-				case m&os.ModeSymlink != 0:
-					kind = "symlink"
-				}
-			}
-			return filter(path, kind)
-		}
-	}
-	return s.cs.AddPath(name, src, recursive, f)
-}
-
-func (s *testStore) AddText(name, text string, refs []string) (string, error) {
-	return s.cs.AddText(name, text, refs)
-}
-
-func (s *testStore) AddDerivation(d *builtins.Derivation) (string, error) {
-	rd := &derivation.Derivation{Name: d.Name, Outputs: map[string]derivation.Output{}, InputDrvs: d.InputDrvs,
-		InputSrcs: d.InputSrcs, Platform: d.Platform, Builder: d.Builder, Args: d.Args, Env: d.Env}
-	for n, o := range d.Outputs {
-		rd.Outputs[n] = derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
-	}
-	p, err := s.cs.AddDerivation(rd)
-	if err != nil {
-		return "", err
-	}
-	for n, o := range rd.Outputs {
-		d.Outputs[n] = builtins.DerivationOutput{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
-	}
-	d.Env = rd.Env
-	return p, nil
-}
-
-func (s *testStore) ReadDerivation(p string) (*builtins.Derivation, error) {
-	rd, err := s.cs.ReadDerivation(p)
-	if err != nil {
-		return nil, err
-	}
-	d := &builtins.Derivation{Name: rd.Name, Outputs: map[string]builtins.DerivationOutput{}, InputDrvs: rd.InputDrvs,
-		InputSrcs: rd.InputSrcs, Platform: rd.Platform, Builder: rd.Builder, Args: rd.Args, Env: rd.Env}
-	for n, o := range rd.Outputs {
-		d.Outputs[n] = builtins.DerivationOutput{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
-	}
-	return d, nil
-}
-
-func (s *testStore) IsValidPath(p string) bool { return s.cs.IsValidPath(p) }
-
-func (s *testStore) QueryReferences(p string) ([]string, error) { return s.cs.QueryReferences(p) }
-
-func (s *testStore) FixedOutputPath(name, method string, h nixhash.Hash) (string, error) {
-	m := map[string]store.ContentAddressMethod{"flat": store.FlatMethod, "nar": store.RecursiveMethod, "text": store.TextMethod}[method]
-	return s.cs.FixedOutputPath(name, m, h)
-}
+// newTestStore gives the evaluator the realiser's ComputeStore, as
+// nixl eval does: paths are computed, nothing is written.
+func newTestStore() *evalstore.Compute { return evalstore.NewCompute("/nix/store") }
 
 // TestStoreBuiltins runs the tests of the builtins that need a store.
 func TestStoreBuiltins(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
 	"github.com/nixl-project/nixl/realise/build"
-	"github.com/nixl-project/nixl/realise/derivation"
+	"github.com/nixl-project/nixl/realise/evalstore"
 	"github.com/nixl-project/nixl/realise/sandbox"
 	"github.com/nixl-project/nixl/realise/store"
 	"github.com/nixl-project/nixl/realise/store/local"
@@ -110,10 +110,6 @@ func (s *writeStore) close(f *evalFlags) {
 }
 
 func (s *writeStore) AddPath(name, src string, recursive bool, filter eval.PathFilter) (string, error) {
-	var f func(path, kind string) (bool, error)
-	if filter != nil {
-		f = filter
-	}
 	if _, err := os.Lstat(src); err != nil {
 		return "", describeStoreFileError(err)
 	}
@@ -121,7 +117,7 @@ func (s *writeStore) AddPath(name, src string, recursive bool, filter eval.PathF
 	if err != nil {
 		return "", err
 	}
-	return ls.AddPath(name, src, recursive, f)
+	return ls.AddPath(name, src, recursive, filter)
 }
 
 func describeStoreFileError(err error) error {
@@ -141,20 +137,8 @@ func (s *writeStore) AddText(name, text string, refs []string) (string, error) {
 }
 
 func (s *writeStore) AddDerivation(d *builtins.Derivation) (string, error) {
-	rd := &derivation.Derivation{
-		Name:      d.Name,
-		Outputs:   map[string]derivation.Output{},
-		InputDrvs: d.InputDrvs,
-		InputSrcs: d.InputSrcs,
-		Platform:  d.Platform,
-		Builder:   d.Builder,
-		Args:      d.Args,
-		Env:       d.Env,
-	}
-	for name, o := range d.Outputs {
-		rd.Outputs[name] = derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
-	}
-	drvPath, err := s.cs.AddDerivation(rd)
+	rd := evalstore.ToDerivation(d)
+	drvPath, err := s.CS.AddDerivation(rd)
 	if err != nil {
 		return "", err
 	}
@@ -169,10 +153,7 @@ func (s *writeStore) AddDerivation(d *builtins.Derivation) (string, error) {
 	if written != drvPath {
 		return "", fmt.Errorf("internal error: derivation '%s' was written as '%s'", drvPath, written)
 	}
-	for name, o := range rd.Outputs {
-		d.Outputs[name] = builtins.DerivationOutput{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
-	}
-	d.Env = rd.Env
+	evalstore.SetComputed(d, rd)
 	return drvPath, nil
 }
 

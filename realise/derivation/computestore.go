@@ -45,10 +45,11 @@ func (s *ComputeStore) Dir() store.Dir { return s.dir }
 
 // AddPath computes the path that adding the file or tree at src under name
 // would give: for recursive, the NAR SHA-256 of the tree, keeping only the
-// entries filter accepts (a source path); otherwise the SHA-256 of the
-// file's bytes (a fixed-output path). src itself is never filtered. An
-// error from filter stops the walk and is returned as is.
-func (s *ComputeStore) AddPath(name, src string, recursive bool, filter func(path string) (bool, error)) (string, error) {
+// entries filter accepts, given each path and its store.FileKind (a
+// source path); otherwise the SHA-256 of the file's bytes (a fixed-output
+// path). src itself is never filtered. An error from filter stops the
+// walk and is returned as is.
+func (s *ComputeStore) AddPath(name, src string, recursive bool, filter func(path, kind string) (bool, error)) (string, error) {
 	if recursive {
 		var filterErr error
 		var narFilter store.PathFilter
@@ -57,7 +58,7 @@ func (s *ComputeStore) AddPath(name, src string, recursive bool, filter func(pat
 				if filterErr != nil {
 					return false
 				}
-				ok, err := filter(path)
+				ok, err := filter(path, store.FileKind(path))
 				if err != nil {
 					filterErr = err
 					return false

@@ -53,7 +53,7 @@ func TestComputeStorePathFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	some, err := s.AddPath("tree", dir, true, func(p string) (bool, error) {
+	some, err := s.AddPath("tree", dir, true, func(p, _ string) (bool, error) {
 		seen = append(seen, strings.TrimPrefix(p, dir))
 		return !strings.HasSuffix(p, "/sub"), nil
 	})
@@ -66,7 +66,7 @@ func TestComputeStorePathFilter(t *testing.T) {
 	// A filter's error stops the walk and comes back as is.
 	boom := errors.New("boom")
 	calls := 0
-	if _, err := s.AddPath("tree", dir, true, func(string) (bool, error) { calls++; return false, boom }); err != boom || calls != 1 {
+	if _, err := s.AddPath("tree", dir, true, func(string, string) (bool, error) { calls++; return false, boom }); err != boom || calls != 1 {
 		t.Errorf("filter error: %v after %d calls", err, calls)
 	}
 	if _, err := s.AddPath("tree", dir, false, nil); err == nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -380,7 +379,7 @@ func copyTree(src, dst string, filter func(path, kind string) (bool, error)) (ni
 			if filterErr != nil {
 				return false
 			}
-			ok, err := filter(path, fileKind(path))
+			ok, err := filter(path, store.FileKind(path))
 			if err != nil {
 				filterErr = err
 				return false
@@ -417,23 +416,6 @@ func copyTree(src, dst string, filter func(path, kind string) (bool, error)) (ni
 }
 
 var errRestoreStopped = errors.New("restoring stopped")
-
-// fileKind is the type name builtins.path filters receive.
-func fileKind(path string) string {
-	info, err := os.Lstat(path)
-	if err != nil {
-		return "unknown"
-	}
-	switch mode := info.Mode(); {
-	case mode.IsRegular():
-		return "regular"
-	case mode.IsDir():
-		return "directory"
-	case mode&fs.ModeSymlink != 0:
-		return "symlink"
-	}
-	return "unknown"
-}
 
 type countingWriter struct {
 	w io.Writer
