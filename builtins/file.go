@@ -165,8 +165,19 @@ func storePathValid(e *eval.Eval, p string) bool {
 // resolveSymlinks follows the symlinks in the components of the absolute
 // path p (the last one too if full), as Nix does: a relative target is
 // taken from the link's directory, "." and ".." apply to the path built so
-// far, and at most 1024 links are followed.
+// far, and at most 1024 links are followed. Components that do not exist
+// are kept as they are.
 func resolveSymlinks(p string, full bool) (string, error) {
+	return walkSymlinks(p, full, false)
+}
+
+// resolveExistingSymlinks resolves every symlink in p, every component of
+// which must exist.
+func resolveExistingSymlinks(p string) (string, error) {
+	return walkSymlinks(p, true, true)
+}
+
+func walkSymlinks(p string, full, mustExist bool) (string, error) {
 	todo := strings.Split(p, "/")
 	var res []string
 	links := 1024
@@ -188,55 +199,14 @@ func resolveSymlinks(p string, full bool) (string, error) {
 		}
 		cur := "/" + strings.Join(res, "/")
 		fi, err := os.Lstat(cur)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			continue
-		}
-		if links == 0 {
-			return "", eval.Errorf(eval.ErrEval, lang.NoPos, "infinite symlink recursion in path '%s'", p)
-		}
-		links--
-		target, err := os.Readlink(cur)
-		if err != nil {
-			return "", fileError(err, cur)
-		}
-		res = res[:len(res)-1]
-		if strings.HasPrefix(target, "/") {
-			res = res[:0]
-		}
-		todo = append(strings.Split(target, "/"), todo...)
-	}
-	return "/" + strings.Join(res, "/"), nil
-}
-
-// resolveExistingSymlinks resolves every symlink in p, every component of
-// which must exist.
-func resolveExistingSymlinks(p string) (string, error) {
-	todo := strings.Split(p, "/")
-	var res []string
-	links := 1024
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(res) > 0 {
-				res = res[:len(res)-1]
-			}
-			continue
-		}
-		res = append(res, c)
-		cur := "/" + strings.Join(res, "/")
-		fi, err := os.Lstat(cur)
-		if err != nil {
+		if err != nil && mustExist {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
 			return "", eval.Errorf(eval.ErrEval, lang.NoPos, "getting status of '%s': %s", cur, sysErrorText(err))
 		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 			continue
 		}
 		if links == 0 {

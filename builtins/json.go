@@ -592,6 +592,10 @@ var jsonControlNames = [...]string{
 	"DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US",
 }
 
+// jsonEscapes maps the character after a backslash to the byte it
+// stands for (0: not a one-character escape).
+var jsonEscapes = [128]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 func (l *jsonLexer) codepoint() int {
 	cp := 0
 	for _, shift := range [...]uint{12, 8, 4, 0} {
@@ -621,24 +625,10 @@ func (l *jsonLexer) scanString() jsonToken {
 		case c == '"':
 			return jsonString
 		case c == '\\':
-			switch l.get() {
-			case '"':
-				l.buf = append(l.buf, '"')
-			case '\\':
-				l.buf = append(l.buf, '\\')
-			case '/':
-				l.buf = append(l.buf, '/')
-			case 'b':
-				l.buf = append(l.buf, '\b')
-			case 'f':
-				l.buf = append(l.buf, '\f')
-			case 'n':
-				l.buf = append(l.buf, '\n')
-			case 'r':
-				l.buf = append(l.buf, '\r')
-			case 't':
-				l.buf = append(l.buf, '\t')
-			case 'u':
+			switch e := l.get(); {
+			case e >= 0 && e < len(jsonEscapes) && jsonEscapes[e] != 0:
+				l.buf = append(l.buf, jsonEscapes[e])
+			case e == 'u':
 				cp1 := l.codepoint()
 				cp := cp1
 				if cp1 == -1 {
