@@ -214,16 +214,16 @@ func parseAnyHash(e *eval.Eval, s string, algo nixhash.Algorithm) (nixhash.Hash,
 	switch {
 	case isSRI:
 		kind = "SRI"
-		digest = decodeHashBase64(rest)
+		digest, _, _ = decodeBase64(rest)
 	case len(rest) == 2*size:
 		kind = "base16"
-		digest = decodeHashBase16(rest)
+		digest, _, _ = decodeBase16(rest)
 	case len(rest) == nixhash.Base32EncodedLen(size):
 		kind = "nix32"
 		digest, _ = nixhash.DecodeBase32(rest)
 	case len(rest) == (size+2)/3*4:
 		kind = "Base64"
-		digest = decodeHashBase64(rest)
+		digest, _, _ = decodeBase64(rest)
 	default:
 		return nixhash.Hash{}, badHash("hash '%s' has wrong length for hash algorithm '%s'", rest, algo)
 	}
@@ -231,60 +231,4 @@ func parseAnyHash(e *eval.Eval, s string, algo nixhash.Algorithm) (nixhash.Hash,
 		return nixhash.Hash{}, badHash("invalid %s hash '%s', length %d != expected length %d", kind, rest, len(digest), size)
 	}
 	return nixhash.FromSum(algo, digest), nil
-}
-
-// decodeHashBase16 decodes hexadecimal (either case); nil if invalid.
-func decodeHashBase16(s string) []byte {
-	out := make([]byte, 0, len(s)/2)
-	val := func(c byte) int {
-		switch {
-		case c >= '0' && c <= '9':
-			return int(c - '0')
-		case c >= 'a' && c <= 'f':
-			return int(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			return int(c-'A') + 10
-		}
-		return -1
-	}
-	for i := 0; i+1 < len(s); i += 2 {
-		hi, lo := val(s[i]), val(s[i+1])
-		if hi < 0 || lo < 0 {
-			return nil
-		}
-		out = append(out, byte(hi<<4|lo))
-	}
-	return out
-}
-
-// decodeHashBase64 decodes base64 as Nix does: it stops at the first '=',
-// skips newlines, and fails (nil) on any other character outside the
-// alphabet.
-func decodeHashBase64(s string) []byte {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	var out []byte
-	bits, acc := 0, uint(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '=' {
-			break
-		}
-		if c == '\n' {
-			continue
-		}
-		d := strings.IndexByte(alphabet, c)
-		if d < 0 {
-			return nil
-		}
-		acc = acc<<6 | uint(d)
-		bits += 6
-		if bits >= 8 {
-			out = append(out, byte(acc>>(bits-8)))
-			bits -= 8
-		}
-	}
-	if out == nil {
-		out = []byte{}
-	}
-	return out
 }

@@ -72,16 +72,16 @@ func storeHashParseAny(original string, expected nixhash.Algorithm) (nixhash.Has
 	switch {
 	case isSRI:
 		encoding = "SRI"
-		digest, err = storeDecodeBase64(rest)
+		digest, err = storeDecode(decodeBase64, "Base64", rest)
 	case len(rest) == 2*size:
 		encoding = "base16"
-		digest, err = storeDecodeBase16(rest)
+		digest, err = storeDecode(decodeBase16, "Base16", rest)
 	case len(rest) == (size*8-1)/5+1:
 		encoding = "nix32"
 		digest, err = storeDecodeNix32(rest)
 	case len(rest) == ((4*size/3)+3)&^3:
 		encoding = "Base64"
-		digest, err = storeDecodeBase64(rest)
+		digest, err = storeDecode(decodeBase64, "Base64", rest)
 	default:
 		return nixhash.Hash{}, storeHashError("hash '%s' has wrong length for hash algorithm '%s'", rest, named)
 	}
@@ -96,33 +96,6 @@ func storeHashParseAny(original string, expected nixhash.Algorithm) (nixhash.Has
 
 func storeHashError(format string, args ...any) error {
 	return eval.Errorf(eval.ErrEval, lang.NoPos, format, args...)
-}
-
-func storeDecodeBase16(s string) ([]byte, error) {
-	digit := func(c byte) (byte, error) {
-		switch {
-		case '0' <= c && c <= '9':
-			return c - '0', nil
-		case 'a' <= c && c <= 'f':
-			return c - 'a' + 10, nil
-		case 'A' <= c && c <= 'F':
-			return c - 'A' + 10, nil
-		}
-		return 0, storeHashError("invalid character in Base16 string: '%c'", c)
-	}
-	out := make([]byte, 0, len(s)/2)
-	for i := 0; i+1 < len(s); i += 2 {
-		hi, err := digit(s[i])
-		if err != nil {
-			return nil, err
-		}
-		lo, err := digit(s[i+1])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out, nil
 }
 
 const storeNix32Digits = "0123456789abcdfghijklmnpqrsvwxyz"
@@ -158,31 +131,12 @@ func storeDecodeNix32(s string) ([]byte, error) {
 	return out[:size], nil
 }
 
-const storeBase64Digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-// storeDecodeBase64 decodes standard base64, stopping at the first '='.
-func storeDecodeBase64(s string) ([]byte, error) {
-	var out []byte
-	var d uint32
-	bits := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '=' {
-			break
-		}
-		if c == '\n' {
-			continue
-		}
-		x := strings.IndexByte(storeBase64Digits, c)
-		if x < 0 {
-			return nil, storeHashError("invalid character in Base64 string: '%c'", c)
-		}
-		d = d<<6 | uint32(x)
-		bits += 6
-		if bits >= 8 {
-			out = append(out, byte(d>>(bits-8)))
-			bits -= 8
-		}
+// storeDecode decodes with decode, in the words of Nix's store layer when
+// a character is not a digit.
+func storeDecode(decode func(string) ([]byte, byte, bool), encoding, s string) ([]byte, error) {
+	out, bad, ok := decode(s)
+	if !ok {
+		return nil, storeHashError("invalid character in %s string: '%c'", encoding, bad)
 	}
 	return out, nil
 }
