@@ -559,28 +559,38 @@ func (f *File) rebindsBuiltin(d *Def) bool {
 	case lang.AttrInherited:
 		return true
 	case lang.AttrInheritedFrom:
-		sel, ok := d.Attr.Value.(*lang.Select)
-		if !ok {
-			return false
-		}
-		from, ok := sel.X.(*lang.InheritFrom)
-		if !ok {
-			return false
-		}
-		var attrs *lang.Attrs
-		switch s := d.Scope.(type) {
-		case *lang.Let:
-			attrs = s.Attrs
-		case *lang.Attrs:
-			attrs = s
-		}
-		if attrs == nil || from.Index >= len(attrs.InheritFrom) {
-			return false
-		}
-		v, ok := attrs.InheritFrom[from.Index].(*lang.Var)
+		_, from := inheritSource(d)
+		v, ok := from.(*lang.Var)
 		return ok && v.Name == "builtins" && v.Binding.Kind == lang.Static && v.Binding.Global
 	}
 	return false
+}
+
+// inheritSource returns, for d bound by inherit (e) a, the selection e.a
+// that is its value and the expression e; nils otherwise.
+func inheritSource(d *Def) (*lang.Select, lang.Expr) {
+	if d.Attr == nil || d.Attr.Kind != lang.AttrInheritedFrom {
+		return nil, nil
+	}
+	sel, ok := d.Attr.Value.(*lang.Select)
+	if !ok {
+		return nil, nil
+	}
+	from, ok := sel.X.(*lang.InheritFrom)
+	if !ok {
+		return nil, nil
+	}
+	var attrs *lang.Attrs
+	switch s := d.Scope.(type) {
+	case *lang.Let:
+		attrs = s.Attrs
+	case *lang.Attrs:
+		attrs = s
+	}
+	if attrs == nil || from.Index >= len(attrs.InheritFrom) {
+		return nil, nil
+	}
+	return sel, attrs.InheritFrom[from.Index]
 }
 
 // Errors counts the diagnostics of error severity.

@@ -152,25 +152,10 @@ func (f *File) FocusDef(d *Def) lang.Expr {
 	if d.Attr != nil && d.Attr.Kind == lang.AttrInheritedFrom {
 		// inherit (e) a: the value is e.a, with e evaluated where it is
 		// written.
-		sel, ok := d.Attr.Value.(*lang.Select)
-		if !ok {
+		sel, x := inheritSource(d)
+		if x == nil {
 			return nil
 		}
-		from, ok := sel.X.(*lang.InheritFrom)
-		if !ok {
-			return nil
-		}
-		var attrs *lang.Attrs
-		switch s := d.Scope.(type) {
-		case *lang.Let:
-			attrs = s.Attrs
-		case *lang.Attrs:
-			attrs = s
-		}
-		if attrs == nil || from.Index >= len(attrs.InheritFrom) {
-			return nil
-		}
-		x := attrs.InheritFrom[from.Index]
 		start, _ := x.Span()
 		return Focus(f.Expr, start, &lang.Select{Start: sel.Start, End: sel.End, X: x, Path: sel.Path})
 	}
