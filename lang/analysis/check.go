@@ -502,20 +502,16 @@ func (f *File) lintBuiltinSelects() {
 		known[n] = true
 		names = append(names, n)
 	}
-	isBuiltins := func(x lang.Expr) bool {
-		v, ok := x.(*lang.Var)
-		return ok && v.Name == "builtins" && v.Binding.Kind == lang.Static && v.Binding.Global
-	}
 	guarded := map[string]bool{}
 	var selects []*lang.Select
 	lang.Inspect(f.Expr, func(e lang.Expr) bool {
 		switch e := e.(type) {
 		case *lang.HasAttr:
-			if isBuiltins(e.X) && len(e.Path) > 0 && e.Path[0].Expr == nil {
+			if isGlobalBuiltins(e.X) && len(e.Path) > 0 && e.Path[0].Expr == nil {
 				guarded[e.Path[0].Name] = true
 			}
 		case *lang.Select:
-			if isBuiltins(e.X) && e.Default == nil && len(e.Path) > 0 && e.Path[0].Expr == nil && !known[e.Path[0].Name] {
+			if isGlobalBuiltins(e.X) && e.Default == nil && len(e.Path) > 0 && e.Path[0].Expr == nil && !known[e.Path[0].Name] {
 				selects = append(selects, e)
 			}
 		}
@@ -560,10 +556,16 @@ func (f *File) rebindsBuiltin(d *Def) bool {
 		return true
 	case lang.AttrInheritedFrom:
 		_, from := inheritSource(d)
-		v, ok := from.(*lang.Var)
-		return ok && v.Name == "builtins" && v.Binding.Kind == lang.Static && v.Binding.Global
+		return isGlobalBuiltins(from)
 	}
 	return false
+}
+
+// isGlobalBuiltins reports whether x is the variable builtins, not
+// rebound.
+func isGlobalBuiltins(x lang.Expr) bool {
+	v, ok := x.(*lang.Var)
+	return ok && v.Name == "builtins" && v.Binding.Kind == lang.Static && v.Binding.Global
 }
 
 // inheritSource returns, for d bound by inherit (e) a, the selection e.a
