@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -73,12 +74,16 @@ func (c *cli) doc(args []string) int {
 	return 0
 }
 
+// libraryDocs reads the library's doc comments once per process: hovers
+// and :doc ask again and again.
+var libraryDocs = sync.OnceValues(stdlib.Docs)
+
 // libraryFunction finds the library function an attribute path names:
 // the path itself or, for a path reached through some set
 // (pkgs.lib.strings.toUpper), its longest suffix of two or more names
 // that names exactly one function.
 func libraryFunction(path string) *stdlib.Function {
-	mods, err := stdlib.Docs()
+	mods, err := libraryDocs()
 	if err != nil {
 		return nil
 	}
