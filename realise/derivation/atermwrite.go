@@ -8,7 +8,24 @@ import (
 
 // ATerm returns the canonical .drv text of d, exactly as Nix writes it.
 func (d *Derivation) ATerm() []byte {
-	return d.appendATerm(nil, false, nil)
+	return d.appendATerm(nil, false, nil, nil)
+}
+
+// atermLayout is the order a derivation's parts are written in: sorted
+// output names, input derivations, input sources (without duplicates)
+// and environment keys. An evaluated derivation is written three times,
+// so the sorting is done once.
+type atermLayout struct {
+	outputs, inputDrvs, inputSrcs, env []string
+}
+
+func (d *Derivation) layout() *atermLayout {
+	return &atermLayout{
+		outputs:   sortedKeys(d.Outputs),
+		inputDrvs: sortedKeys(d.InputDrvs),
+		inputSrcs: sortedUnique(d.InputSrcs),
+		env:       sortedKeys(d.Env),
+	}
 }
 
 // atermBuffers holds the buffers of texts that are only hashed: every
@@ -17,9 +34,9 @@ func (d *Derivation) ATerm() []byte {
 var atermBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // sumATerm is the SHA-256 of appendATerm's text.
-func (d *Derivation) sumATerm(maskOutputs bool, inputs []inputGroup) nixhash.Hash {
+func (d *Derivation) sumATerm(maskOutputs bool, inputs []inputGroup, lay *atermLayout) nixhash.Hash {
 	buf := atermBuffers.Get().(*[]byte)
-	*buf = d.appendATerm((*buf)[:0], maskOutputs, inputs)
+	*buf = d.appendATerm((*buf)[:0], maskOutputs, inputs, lay)
 	h := nixhash.Sum(nixhash.SHA256, *buf)
 	atermBuffers.Put(buf)
 	return h
@@ -28,22 +45,25 @@ func (d *Derivation) sumATerm(maskOutputs bool, inputs []inputGroup) nixhash.Has
 // inputGroup replaces the input derivations when hashing modulo: each group
 // is the base16 modulo hash of some inputs and the output names used.
 type inputGroup struct {
-	hash    string       // an input derivation's path, or
-	modulo  nixhash.Hash // the modulo hash of a group (written in base 16)
+	modulo  nixhash.Hash // written in base 16
 	outputs []string
 }
 
 // appendATerm writes d. With maskOutputs, output paths and the environment
 // variables named after outputs are written empty. A non-nil inputs replaces
-// InputDrvs (it must be sorted by hash).
+// InputDrvs (it must be sorted by hash). lay is d's layout, or nil to work
+// it out.
 //
 // Nix writes output names, paths, hash fields, input paths and the platform
 // without escaping, and builder, arguments and environment with escaping;
 // matching that exactly matters even for odd platforms, because the text is
 // hashed.
-func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup) []byte {
+func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup, lay *atermLayout) []byte {
+	if lay == nil {
+		lay = d.layout()
+	}
 	b = append(b, "Derive(["...)
-	for i, name := range sortedKeys(d.Outputs) {
+	for i, name := range lay.outputs {
 		o := d.Outputs[name]
 		if i > 0 {
 			b = append(b, ',')
@@ -64,28 +84,29 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 	}
 	b = append(b, "],["...)
 	if inputs == nil {
-		for _, path := range sortedKeys(d.InputDrvs) {
-			inputs = append(inputs, inputGroup{hash: path, outputs: d.InputDrvs[path]})
+		for i, path := range lay.inputDrvs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '(')
+			b = appendRaw(b, path)
+			b = append(b, ',')
+			b = appendList(b, sortedUnique(d.InputDrvs[path]), appendRaw)
+			b = append(b, ')')
 		}
 	}
 	for i, in := range inputs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '(')
-		if in.hash != "" {
-			b = appendRaw(b, in.hash)
-		} else {
-			b = append(b, '"')
-			b = in.modulo.AppendBase16(b)
-			b = append(b, '"')
-		}
-		b = append(b, ',')
+		b = append(b, '(', '"')
+		b = in.modulo.AppendBase16(b)
+		b = append(b, '"', ',')
 		b = appendList(b, sortedUnique(in.outputs), appendRaw)
 		b = append(b, ')')
 	}
 	b = append(b, "],"...)
-	b = appendList(b, sortedUnique(d.InputSrcs), appendRaw)
+	b = appendList(b, lay.inputSrcs, appendRaw)
 	b = append(b, ',')
 	b = appendRaw(b, d.Platform)
 	b = append(b, ',')
@@ -93,7 +114,7 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 	b = append(b, ',')
 	b = appendList(b, d.Args, appendEscaped)
 	b = append(b, ",["...)
-	for i, key := range sortedKeys(d.Env) {
+	for i, key := range lay.env {
 		if i > 0 {
 			b = append(b, ',')
 		}

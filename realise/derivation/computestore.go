@@ -28,14 +28,20 @@ type ComputeStore struct {
 	dir    store.Dir
 	hasher *Hasher
 
-	mu   sync.Mutex
-	drvs map[string]*Derivation // derivations computed in this session, by .drv path
-	refs map[string][]string    // references of the paths computed in this session
+	mu sync.Mutex
+	// drvs holds the .drv text of each derivation computed in this
+	// session, by .drv path: one pointer-free string each, where whole
+	// Derivations (three maps and their strings) kept the collector busy
+	// in evaluations of many thousands of derivations. The hasher has
+	// their modulo hashes; the text is parsed again only when a
+	// derivation is read back (rare: closures of drvPath contexts).
+	drvs map[string]string
+	refs map[string][]string // references of the texts computed in this session
 }
 
 // NewComputeStore returns a store that computes paths in dir.
 func NewComputeStore(dir store.Dir) *ComputeStore {
-	s := &ComputeStore{dir: dir, drvs: map[string]*Derivation{}, refs: map[string][]string{}}
+	s := &ComputeStore{dir: dir, drvs: map[string]string{}, refs: map[string][]string{}}
 	s.hasher = NewHasher(dir, s.ReadDerivation)
 	return s
 }
@@ -123,7 +129,7 @@ func (s *ComputeStore) AddText(name, text string, refs []string) (string, error)
 		return "", err
 	}
 	s.mu.Lock()
-	s.refs[abs] = sortedUnique(refs)
+	s.refs[abs] = slices.Clone(sortedUnique(refs))
 	s.mu.Unlock()
 	return abs, nil
 }
@@ -149,8 +155,10 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 			inputAddressed = false
 		}
 	}
+	var hs *hashing
 	if inputAddressed {
-		if err := s.hasher.SetInputAddressedOutputs(d, d.OutputNames()); err != nil {
+		var err error
+		if hs, err = s.hasher.setInputAddressed(d, d.OutputNames()); err != nil {
 			// An input that is not there is reported as such, as Nix does.
 			var invalid *InvalidPathError
 			if errors.As(err, &invalid) {
@@ -172,13 +180,31 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 			d.Env[name] = p
 		}
 	}
-	drvPath, err := d.ComputePath(s.dir)
+	buf := atermBuffers.Get().(*[]byte)
+	defer atermBuffers.Put(buf)
+	var lay *atermLayout
+	if hs != nil {
+		lay = hs.lay // outputs got paths, but no new names
+	}
+	*buf = d.appendATerm((*buf)[:0], false, nil, lay)
+	drvPath, err := d.pathOfText(s.dir, *buf)
 	if err != nil {
 		return "", err
 	}
+	// The unmasked modulo hash, for derivations that depend on this one.
+	var m ModuloHash
+	if hs != nil {
+		typ, err := d.Type()
+		if err != nil {
+			return "", err
+		}
+		m = hs.modulo(d, typ, false)
+	} else if m, err = s.hasher.hashModulo(d, false, map[string]bool{}); err != nil {
+		return "", err
+	}
+	s.hasher.remember(drvPath, m)
 	s.mu.Lock()
-	s.drvs[drvPath] = d
-	s.refs[drvPath] = d.References()
+	s.drvs[drvPath] = string(*buf)
 	s.mu.Unlock()
 	return drvPath, nil
 }
@@ -187,10 +213,14 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 // the .drv file from the store directory.
 func (s *ComputeStore) ReadDerivation(drvPath string) (*Derivation, error) {
 	s.mu.Lock()
-	d, ok := s.drvs[drvPath]
+	text, ok := s.drvs[drvPath]
 	s.mu.Unlock()
 	if ok {
-		return d, nil
+		p, err := s.dir.ParsePath(drvPath)
+		if err != nil {
+			return nil, err
+		}
+		return Parse(s.dir, strings.TrimSuffix(p.Name(), store.DrvExtension), []byte(text))
 	}
 	if _, err := os.Lstat(drvPath); err != nil {
 		return nil, &InvalidPathError{Path: drvPath}

@@ -91,7 +91,7 @@ func TestComputeStoreDerivation(t *testing.T) {
 	if p != "/nix/store/r3f9l9f32qpzwmdgizjpbwn3ff2n6ny7-hello.drv" || d.Outputs["out"].Path != "/nix/store/fvchbymk0m4jvldpb9m5hy0bjy2lf30k-hello" || d.Env["out"] != d.Outputs["out"].Path {
 		t.Errorf("AddDerivation = %s, outputs %v", p, d.Outputs)
 	}
-	if got, err := s.ReadDerivation(p); err != nil || got != d {
+	if got, err := s.ReadDerivation(p); err != nil || got.Name != d.Name || string(got.ATerm()) != string(d.ATerm()) {
 		t.Errorf("ReadDerivation = %v, %v", got, err)
 	}
 	// A dependant loads it from memory.

@@ -157,8 +157,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// sortedUnique returns s sorted and without duplicates: s itself when it
+// is already (a derivation's input lists usually are), else a copy.
 func sortedUnique(s []string) []string {
+	if isSortedUnique(s) {
+		return s
+	}
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+func isSortedUnique(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -34,9 +34,11 @@ type ModuloHash struct {
 	// Outputs holds the hash of each output of a fixed-output derivation.
 	Outputs map[string]nixhash.Hash
 	// All is the hash of every output of any other derivation, whose
-	// outputs are those of outputsOf.
-	All       nixhash.Hash
-	outputsOf map[string]Output
+	// outputs are named in outputNames (sorted). Names rather than the
+	// derivation's map, so that a memoised hash does not keep the
+	// derivation alive.
+	All         nixhash.Hash
+	outputNames []string
 	// Deferred is set when the derivation depends, directly or not, on a
 	// floating content-addressed derivation, so that its output paths are
 	// only known after building.
@@ -49,7 +51,7 @@ func (m ModuloHash) Output(name string) (nixhash.Hash, bool) {
 		h, ok := m.Outputs[name]
 		return h, ok
 	}
-	_, ok := m.outputsOf[name]
+	_, ok := slices.BinarySearch(m.outputNames, name)
 	return m.All, ok
 }
 
@@ -74,6 +76,15 @@ func NewHasher(dir store.Dir, load Loader) *Hasher {
 // derivations are always hashed unmasked.
 func (h *Hasher) HashModulo(d *Derivation, maskOutputs bool) (ModuloHash, error) {
 	return h.hashModulo(d, maskOutputs, map[string]bool{})
+}
+
+// remember memoises m as the unmasked modulo hash of the derivation at
+// drvPath, just added, so that derivations depending on it never load it
+// again (Nix's drvHashes).
+func (h *Hasher) remember(drvPath string, m ModuloHash) {
+	h.mu.Lock()
+	h.memo[drvPath] = m
+	h.mu.Unlock()
 }
 
 // HashModuloPath returns the unmasked modulo hash of the derivation at
@@ -116,35 +127,58 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 	if typ == TypeFixedOutput {
 		return h.fixedOutputHashes(d)
 	}
-	result := ModuloHash{outputsOf: d.Outputs, Deferred: typ == TypeFloating}
+	hs, err := h.prepare(d, visiting)
+	if err != nil {
+		return ModuloHash{}, err
+	}
+	return hs.modulo(d, typ, maskOutputs), nil
+}
 
-	// Inputs with equal hashes merge into one group; groups are ordered
-	// by hash. Derivations have few inputs, so a slice beats a map.
-	var inputs []inputGroup
-	for _, drvPath := range sortedKeys(d.InputDrvs) {
+// hashing is what hashing a derivation modulo needs besides the
+// derivation: its layout and the modulo hashes of its inputs. A new
+// derivation is hashed masked and then unmasked; both use one hashing.
+type hashing struct {
+	lay *atermLayout
+	// inputs: inputs with equal hashes merge into one group; groups are
+	// ordered by hash.
+	inputs   []inputGroup
+	deferred bool // an input depends on a floating derivation
+}
+
+func (h *Hasher) prepare(d *Derivation, visiting map[string]bool) (*hashing, error) {
+	hs := &hashing{lay: d.layout()}
+	// Derivations have few inputs, so a slice beats a map.
+	for _, drvPath := range hs.lay.inputDrvs {
 		input, err := h.hashModuloPath(drvPath, visiting)
 		if err != nil {
-			return ModuloHash{}, err
+			return nil, err
 		}
-		result.Deferred = result.Deferred || input.Deferred
+		hs.deferred = hs.deferred || input.Deferred
 		for _, output := range d.InputDrvs[drvPath] {
 			outputHash, ok := input.Output(output)
 			if !ok {
-				return ModuloHash{}, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
+				return nil, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
 			}
-			i := slices.IndexFunc(inputs, func(g inputGroup) bool { return g.modulo == outputHash })
+			i := slices.IndexFunc(hs.inputs, func(g inputGroup) bool { return g.modulo == outputHash })
 			if i < 0 {
-				inputs = append(inputs, inputGroup{modulo: outputHash})
-				i = len(inputs) - 1
+				hs.inputs = append(hs.inputs, inputGroup{modulo: outputHash})
+				i = len(hs.inputs) - 1
 			}
-			inputs[i].outputs = append(inputs[i].outputs, output)
+			hs.inputs[i].outputs = append(hs.inputs[i].outputs, output)
 		}
 	}
 	// Base-16 text sorts as the digest bytes do.
-	slices.SortFunc(inputs, func(a, b inputGroup) int { return a.modulo.Compare(b.modulo) })
+	slices.SortFunc(hs.inputs, func(a, b inputGroup) int { return a.modulo.Compare(b.modulo) })
+	return hs, nil
+}
 
-	result.All = d.sumATerm(maskOutputs, inputs)
-	return result, nil
+// modulo is the modulo hash of d (not fixed-output), of type typ.
+func (hs *hashing) modulo(d *Derivation, typ Type, maskOutputs bool) ModuloHash {
+	return ModuloHash{
+		outputNames: hs.lay.outputs,
+		Deferred:    typ == TypeFloating || hs.deferred,
+		All:         d.sumATerm(maskOutputs, hs.inputs, hs.lay),
+	}
 }
 
 func (h *Hasher) fixedOutputHashes(d *Derivation) (ModuloHash, error) {

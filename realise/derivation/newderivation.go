@@ -59,8 +59,15 @@ func (d *Derivation) SetFixedOutput(dir store.Dir, method store.ContentAddressMe
 // output to its path. If d depends on a floating content-addressed
 // derivation the outputs are left deferred, with empty paths and variables.
 func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) error {
+	_, err := h.setInputAddressed(d, outputNames)
+	return err
+}
+
+// setInputAddressed is SetInputAddressedOutputs, returning the hashing it
+// did, which the unmasked modulo hash of d can reuse.
+func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashing, error) {
 	if len(outputNames) == 0 {
-		return fmt.Errorf("derivation '%s' has no outputs", d.Name)
+		return nil, fmt.Errorf("derivation '%s' has no outputs", d.Name)
 	}
 	d.Outputs = map[string]Output{}
 	if d.Env == nil {
@@ -68,36 +75,46 @@ func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) e
 	}
 	for _, name := range outputNames {
 		if _, dup := d.Outputs[name]; dup {
-			return fmt.Errorf("duplicate derivation output '%s'", name)
+			return nil, fmt.Errorf("duplicate derivation output '%s'", name)
 		}
 		if name == "" {
-			return fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
+			return nil, fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
 		}
 		d.Outputs[name] = Output{}
 		d.Env[name] = ""
 	}
-	m, err := h.HashModulo(d, true)
+	hs, err := h.prepare(d, map[string]bool{})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	m := hs.modulo(d, TypeDeferred, true)
 	if m.Deferred {
-		return nil
+		return hs, nil
 	}
 	for _, name := range outputNames {
-		outputHash, _ := m.Output(name)
-		p, err := h.dir.MakeOutputPath(name, outputHash, d.Name)
+		p, err := h.dir.MakeOutputPath(name, m.All, d.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		d.Outputs[name] = Output{Path: h.dir.Path(p)}
-		d.Env[name] = h.dir.Path(p)
+		path := h.dir.Path(p)
+		d.Outputs[name] = Output{Path: path}
+		d.Env[name] = path
 	}
-	return nil
+	return hs, nil
 }
 
 // ComputePath returns the path of d's .drv file in dir: a text path named
 // "<name>.drv" whose references are the input sources and derivations.
 func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
+	buf := atermBuffers.Get().(*[]byte)
+	*buf = d.appendATerm((*buf)[:0], false, nil, nil)
+	p, err := d.pathOfText(dir, *buf)
+	atermBuffers.Put(buf)
+	return p, err
+}
+
+// pathOfText is ComputePath given d's .drv text.
+func (d *Derivation) pathOfText(dir store.Dir, text []byte) (string, error) {
 	var refs []store.StorePath
 	for _, ref := range d.References() {
 		p, err := dir.ParseExactPath(ref)
@@ -106,7 +123,7 @@ func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
 		}
 		refs = append(refs, p)
 	}
-	p, err := dir.MakeTextPath(d.Name+store.DrvExtension, d.sumATerm(false, nil), refs)
+	p, err := dir.MakeTextPath(d.Name+store.DrvExtension, nixhash.Sum(nixhash.SHA256, text), refs)
 	if err != nil {
 		return "", err
 	}
