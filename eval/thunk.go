@@ -32,36 +32,67 @@ func NewThunk(f func() (Value, error)) Value {
 	return thunkValue(&Thunk{code: funcCode(f)})
 }
 
-// appThunk is a lazy application in one allocation: the function and its
-// arguments live beside the thunk (code is appCode, env unused).
-type appThunk struct {
+// An application thunk is a lazy application in one allocation: the
+// arguments live beside the thunk, and the function lives in the thunk's
+// val while it is pending — its kind and flags packed into val.f, so
+// that val.k still says "pending" (KindInvalid). code is app1Code or
+// app2Code; env is unused. 80 bytes for one argument, where a separate
+// function field and a two-argument array took 128.
+type appThunk1 struct {
 	Thunk
-	fn   Value
+	arg Value
+}
+
+type appThunk2 struct {
+	Thunk
 	args [2]Value
-	n    int
 }
 
 // NewApp makes a lazy application of fn to arg (Nix's "app" thunk).
 func NewApp(fn, arg Value) Value {
-	t := &appThunk{fn: fn, n: 1}
-	t.args[0] = arg
-	t.code = appCode{}
+	t := &appThunk1{arg: arg}
+	t.code = app1Code{}
+	t.val = packFunction(fn)
 	return thunkValue(&t.Thunk)
 }
 
 // NewApp2 makes a lazy application of fn to two arguments.
 func NewApp2(fn, a, b Value) Value {
-	t := &appThunk{fn: fn, n: 2}
+	t := &appThunk2{}
 	t.args[0], t.args[1] = a, b
-	t.code = appCode{}
+	t.code = app2Code{}
+	t.val = packFunction(fn)
 	return thunkValue(&t.Thunk)
+}
+
+// Kinds fit in four bits and flags in the other four.
+func packFunction(fn Value) Value {
+	return Value{f: uint8(fn.k) | fn.f<<4, n: fn.n, p: fn.p}
+}
+
+// appFunction is the function of a pending or blackholed application
+// thunk (blackholing changes val.k only).
+func (t *Thunk) appFunction() Value {
+	v := t.val
+	return Value{k: Kind(v.f & 0xf), f: v.f >> 4, n: v.n, p: v.p}
+}
+
+// appArgs returns the arguments of an application thunk, or nil if t is
+// not one.
+func (t *Thunk) appArgs() []Value {
+	switch t.code.(type) {
+	case app1Code:
+		a := (*appThunk1)(unsafe.Pointer(t))
+		return unsafe.Slice(&a.arg, 1)
+	case app2Code:
+		a := (*appThunk2)(unsafe.Pointer(t))
+		return a.args[:]
+	}
+	return nil
 }
 
 // isDone reports whether the thunk holds its value.
 func (t *Thunk) isDone() bool { return t.val.k != KindInvalid && t.val.k < kindBlackhole }
-
-// asApp returns the application a thunk with appCode is part of.
-func (t *Thunk) asApp() *appThunk { return (*appThunk)(unsafe.Pointer(t)) }
 
 func thunkValue(t *Thunk) Value { return Value{k: KindThunk, p: ptr(t)} }
 
@@ -70,14 +101,21 @@ type funcCode func() (Value, error)
 func (f funcCode) eval(e *Eval, env *Env) (Value, error) { return f() }
 func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
 
-// appCode marks the thunk of an appThunk; forceThunk calls the function
-// (from where the value is forced, as in Nix).
-type appCode struct{}
+// app1Code and app2Code mark application thunks; evalThunk calls the
+// function (from where the value is forced, as in Nix).
+type (
+	app1Code struct{}
+	app2Code struct{}
+)
 
-func (appCode) eval(e *Eval, env *Env) (Value, error) {
-	panic("eval: appCode is forced through its appThunk")
+func (app1Code) eval(e *Eval, env *Env) (Value, error) {
+	panic("eval: an application is forced through its thunk")
 }
-func (appCode) pos() lang.Pos { return lang.NoPos }
+func (app1Code) pos() lang.Pos { return lang.NoPos }
+func (app2Code) eval(e *Eval, env *Env) (Value, error) {
+	panic("eval: an application is forced through its thunk")
+}
+func (app2Code) pos() lang.Pos { return lang.NoPos }
 
 // Force evaluates *v to weak head normal form, in place.
 func (e *Eval) Force(v *Value) error {
@@ -144,13 +182,13 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, e.errInterrupted(pos)
 	}
-	t.val.k = kindBlackhole
+	pending := t.val        // holds an application's function
+	t.val.k = kindBlackhole // which appFunction still reads
 	e.depth++
 	var r Value
 	var err error
-	if _, isApp := t.code.(appCode); isApp {
-		a := t.asApp()
-		r, err = e.CallFunction(a.fn, a.args[:a.n:a.n], pos)
+	if args := t.appArgs(); args != nil {
+		r, err = e.CallFunction(t.appFunction(), args, pos)
 	} else {
 		r, err = t.code.eval(e, t.env)
 	}
@@ -166,7 +204,7 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 			ee.recursionThunk = nil
 			ee.Trace = append(ee.Trace, lang.TraceFrame{Msg: "entering the infinite recursion"})
 		}
-		t.fail(ee)
+		t.fail(ee, pending)
 		return Value{}, err
 	}
 	t.done(r)
@@ -175,10 +213,7 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 
 // done stores the result and drops what computed it.
 func (t *Thunk) done(r Value) {
-	if _, isApp := t.code.(appCode); isApp {
-		a := t.asApp()
-		a.fn, a.args = Value{}, [2]Value{}
-	}
+	clear(t.appArgs())
 	t.val = r
 	t.code = nil
 	t.env = nil
@@ -188,18 +223,15 @@ func (t *Thunk) done(r Value) {
 // evaluation happened to be (stack overflow) or on the user (interrupts),
 // and errors that are not evaluation errors, leave the thunk to be tried
 // again.
-func (t *Thunk) fail(err *Error) {
+func (t *Thunk) fail(err *Error, pending Value) {
 	if err == nil || err.Kind == ErrStackOverflow || err.Kind == ErrInterrupted || err.Kind == ErrMemoryLimit || err.recursionThunk != nil {
-		t.val = Value{}
+		t.val = pending
 		return
 	}
 	// The error is kept, not copied: frames added while it propagates
 	// this first time belong to it, as in Nix, whose failed thunks hold
 	// the exception itself. Later forcings get copies.
-	if _, isApp := t.code.(appCode); isApp {
-		a := t.asApp()
-		a.fn, a.args = Value{}, [2]Value{}
-	}
+	clear(t.appArgs())
 	t.val = Value{k: kindFailed, p: unsafe.Pointer(err)}
 	t.code = nil
 	t.env = nil
@@ -215,8 +247,9 @@ func determinePos(v *Value) lang.Pos {
 		if t.code == nil {
 			return lang.NoPos
 		}
-		if _, isApp := t.code.(appCode); isApp {
-			return determinePos(&t.asApp().fn)
+		if t.appArgs() != nil {
+			fn := t.appFunction()
+			return determinePos(&fn)
 		}
 		return t.code.pos()
 	case KindLambda:
