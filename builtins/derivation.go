@@ -95,7 +95,7 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "invalid derivation name: %s. Please pass a different '%s'.", reason, "name")
 	}
 	b := &drvBuild{e: e, name: name, outputs: []string{"out"},
-		drv: &Derivation{Name: name, Env: map[string]string{}, InputDrvs: map[string][]string{}}}
+		drv: &Derivation{Name: name, Env: make(map[string]string, len(attrs)+1), InputDrvs: map[string][]string{}}}
 
 	if a := attrs.Get(symDrvStructuredAttrs); a != nil {
 		on, err := e.ForceBool(a.Value, lang.NoPos, "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict")
@@ -397,7 +397,7 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation names are allowed to end in '%s' only if they produce a single derivation file", ".drv")
 	}
 
-	drv.Outputs = map[string]DerivationOutput{}
+	drv.Outputs = make(map[string]DerivationOutput, len(b.outputs))
 	switch {
 	case b.hash != nil:
 		// Fixed-output derivations are content-addressed already, so

@@ -69,7 +69,11 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 	if len(outputNames) == 0 {
 		return nil, fmt.Errorf("derivation '%s' has no outputs", d.Name)
 	}
-	d.Outputs = map[string]Output{}
+	if d.Outputs == nil {
+		d.Outputs = make(map[string]Output, len(outputNames))
+	} else {
+		clear(d.Outputs)
+	}
 	if d.Env == nil {
 		d.Env = map[string]string{}
 	}
