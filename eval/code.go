@@ -51,7 +51,7 @@ func (c *varCode) slot(env *Env) *Value {
 	for i := c.up; i > 0; i-- {
 		env = env.up
 	}
-	return &env.vals[c.idx]
+	return &env.vals()[c.idx]
 }
 
 func (c *varCode) eval(e *Eval, env *Env) (Value, error) {
@@ -111,7 +111,7 @@ func (c *withVarCode) lookup(e *Eval, env *Env) (*Value, error) {
 	}
 	w := c.with
 	for {
-		attrs := &env.vals[0]
+		attrs := &env.vals()[0]
 		if attrs.k != KindAttrs {
 			if err := e.ForceAt(attrs, w.p); err != nil {
 				return nil, err
@@ -160,7 +160,7 @@ func (c *withCode) pos() lang.Pos { return c.p }
 
 func (c *withCode) eval(e *Eval, env *Env) (Value, error) {
 	inner := newEnv(env, 1)
-	inner.vals[0] = mkThunk(c.attrs, e, env)
+	inner.vals()[0] = mkThunk(c.attrs, e, env)
 	return c.body.eval(e, inner)
 }
 
@@ -457,7 +457,7 @@ func (c *letCode) eval(e *Eval, env *Env) (Value, error) {
 	if len(c.inheritFrom) > 0 {
 		fromEnv = newEnv(inner, len(c.inheritFrom))
 		for i, f := range c.inheritFrom {
-			fromEnv.vals[i] = mkThunk(f, e, inner)
+			fromEnv.vals()[i] = mkThunk(f, e, inner)
 		}
 	}
 	for i, b := range c.binds {
@@ -466,11 +466,11 @@ func (c *letCode) eval(e *Eval, env *Env) (Value, error) {
 		}
 		switch b.(type) {
 		case *inheritedCode:
-			inner.vals[i] = mkThunk(b.(*inheritedCode).value, e, env)
+			inner.vals()[i] = mkThunk(b.(*inheritedCode).value, e, env)
 		case *inheritFromSelect:
-			inner.vals[i] = mkThunk(b, e, fromEnv)
+			inner.vals()[i] = mkThunk(b, e, fromEnv)
 		default:
-			inner.vals[i] = mkThunk(b, e, inner)
+			inner.vals()[i] = mkThunk(b, e, inner)
 		}
 	}
 	return c.body.eval(e, inner)
@@ -496,7 +496,7 @@ type inheritFromSelect struct {
 func (c *inheritFromSelect) pos() lang.Pos { return c.p }
 
 func (c *inheritFromSelect) eval(e *Eval, env *Env) (Value, error) {
-	src := &env.vals[c.idx]
+	src := &env.vals()[c.idx]
 	if err := e.ForceAt(src, c.p); err != nil {
 		return Value{}, err
 	}

@@ -50,7 +50,7 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 	if len(c.inheritFrom) > 0 {
 		fromEnv = newEnv(scope, len(c.inheritFrom))
 		for i, f := range c.inheritFrom {
-			fromEnv.vals[i] = mkThunk(f, e, scope)
+			fromEnv.vals()[i] = mkThunk(f, e, scope)
 		}
 	}
 	attrs := make(Attrs, len(c.defs), len(c.defs)+len(c.dynamic))
@@ -70,7 +70,7 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 			}
 		}
 		if c.rec {
-			scope.vals[i] = v
+			scope.vals()[i] = v
 		}
 		attrs[k] = Attr{Name: d.name, Value: v, pos: int32(d.p)}
 	}
@@ -111,7 +111,7 @@ func sortAttrsInPlace(a Attrs) {
 // applyOverrides implements rec { __overrides = …; }: the attributes of
 // __overrides replace those of the set, also as seen from inside it.
 func (c *attrsCode) applyOverrides(e *Eval, scope *Env, attrs Attrs) (Attrs, error) {
-	ov := &scope.vals[c.overrides]
+	ov := &scope.vals()[c.overrides]
 	if err := e.ForceAt(ov, c.p); err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (c *attrsCode) applyOverrides(e *Eval, scope *Env, attrs Attrs) (Attrs, err
 		replaced := false
 		for i, d := range c.defs {
 			if d.name == o.Name {
-				scope.vals[i] = o.Value
+				scope.vals()[i] = o.Value
 				out.Get(o.Name).Value = o.Value
 				replaced = true
 				break

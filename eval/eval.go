@@ -300,7 +300,7 @@ func (e *Eval) EvalFileInScope(path string, scope Attrs, pos lang.Pos) (Value, e
 	env := newEnv(nil, len(scope))
 	for i, a := range scope {
 		names[i] = a.Name.String()
-		env.vals[i] = a.Value
+		env.vals()[i] = a.Value
 	}
 	x, err := e.parseFile(resolved, pos, lang.NewStaticEnv(e.baseEnv, names))
 	if err != nil {

@@ -178,7 +178,7 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	lam := c.Lambda
 	env := newEnv(c.Env, lam.nslots)
 	if !lam.node.HasFormals {
-		env.vals[0] = arg
+		env.vals()[0] = arg
 	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
 		return Value{}, err
 	}
@@ -224,7 +224,7 @@ func (e *Eval) callLambdaLazy(c *Closure, argCode code, callerEnv *Env, pos lang
 	f := &callFrame{}
 	f.arg.code, f.arg.env = argCode, callerEnv
 	f.slot[0] = thunkValue(&f.arg)
-	f.env.up, f.env.vals = c.Env, f.slot[:]
+	f.env.up, f.env.first, f.env.n = c.Env, &f.slot[0], 1
 	return e.runBody(c.Lambda, &f.env, pos)
 }
 
@@ -265,17 +265,17 @@ func (e *Eval) bindFormals(c *Closure, env *Env, arg Value, pos lang.Pos) error 
 	}
 	slot := 0
 	if lam.node.Arg != "" {
-		env.vals[0] = arg
+		env.vals()[0] = arg
 		slot = 1
 	}
 	attrs := arg.AttrsValue()
 	used := 0
 	for _, f := range lam.formals {
 		if a := attrs.Get(f.name); a != nil {
-			env.vals[slot] = a.Value
+			env.vals()[slot] = a.Value
 			used++
 		} else if f.def != nil {
-			env.vals[slot] = mkThunk(f.def, e, env)
+			env.vals()[slot] = mkThunk(f.def, e, env)
 		} else {
 			err := TypeErrorf(lam.node.Start, "function '%s' called without required argument '%s'", lambdaName(lam.node), f.name)
 			return addTrace(err, pos, "from call site")
