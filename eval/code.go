@@ -15,20 +15,23 @@ type code interface {
 // thunker is implemented by code that can produce its value lazily
 // without allocating a thunk: constants, variables, functions.
 type thunker interface {
-	thunk(e *Eval, env *Env) Value
+	// thunk returns the lazy value; self points to the code itself in
+	// the compiled tree, for a thunk to point to.
+	thunk(e *Eval, env *Env, self *code) Value
 }
 
-// mkThunk returns the lazy value of c in env.
-func mkThunk(c code, e *Eval, env *Env) Value {
-	if t, ok := c.(thunker); ok {
-		return t.thunk(e, env)
+// mkThunk returns the lazy value of *c in env. c points into the
+// compiled tree: a thunk keeps the pointer.
+func mkThunk(c *code, e *Eval, env *Env) Value {
+	if t, ok := (*c).(thunker); ok {
+		return t.thunk(e, env, c)
 	}
-	if ar, ok := c.(*arithCode); ok {
+	if ar, ok := (*c).(*arithCode); ok {
 		if v, ok := ar.eager(env); ok {
 			return v
 		}
 	}
-	return thunkValue(&Thunk{code: c, env: env})
+	return thunkValue(codeThunk(c, env))
 }
 
 // constCode is a literal.
@@ -39,7 +42,7 @@ type constCode struct {
 
 func (c *constCode) eval(*Eval, *Env) (Value, error) { return c.v, nil }
 func (c *constCode) pos() lang.Pos                   { return c.p }
-func (c *constCode) thunk(*Eval, *Env) Value         { return c.v }
+func (c *constCode) thunk(*Eval, *Env, *code) Value  { return c.v }
 
 // varCode reads a variable bound in an enclosing scope.
 type varCode struct {
@@ -66,13 +69,13 @@ func (c *varCode) eval(e *Eval, env *Env) (Value, error) {
 
 func (c *varCode) pos() lang.Pos { return c.p }
 
-func (c *varCode) thunk(e *Eval, env *Env) Value {
+func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	if v := c.slot(env); v.k != KindInvalid {
 		return *v
 	}
 	// The slot is not filled yet (a let binding referring to a later
 	// one): defer the lookup.
-	return thunkValue(&Thunk{code: c, env: env})
+	return thunkValue(codeThunk(self, env))
 }
 
 // globalCode reads a global (builtins and friends) directly.
@@ -91,8 +94,8 @@ func (c *globalCode) eval(e *Eval, env *Env) (Value, error) {
 	return *v, nil
 }
 
-func (c *globalCode) pos() lang.Pos                 { return c.p }
-func (c *globalCode) thunk(e *Eval, env *Env) Value { return e.globals[c.idx] }
+func (c *globalCode) pos() lang.Pos                          { return c.p }
+func (c *globalCode) thunk(e *Eval, env *Env, _ *code) Value { return e.globals[c.idx] }
 
 // withVarCode looks a variable up in the attribute sets of the enclosing
 // `with`s, innermost first.
@@ -160,7 +163,7 @@ func (c *withCode) pos() lang.Pos { return c.p }
 
 func (c *withCode) eval(e *Eval, env *Env) (Value, error) {
 	inner := newEnv(env, 1)
-	inner.vals()[0] = mkThunk(c.attrs, e, env)
+	inner.vals()[0] = mkThunk(&c.attrs, e, env)
 	return c.body.eval(e, inner)
 }
 
@@ -356,7 +359,7 @@ func (c *lambdaCode) eval(e *Eval, env *Env) (Value, error) {
 	return lambdaValue(&Closure{Lambda: c, Env: env}), nil
 }
 
-func (c *lambdaCode) thunk(e *Eval, env *Env) Value {
+func (c *lambdaCode) thunk(e *Eval, env *Env, _ *code) Value {
 	v := lambdaValue(&Closure{Lambda: c, Env: env})
 	v.f = flagUnforced
 	return v
@@ -386,9 +389,9 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 			}
 		}
 		if _, cheap := arg.(thunker); !cheap && !cl.Lambda.node.HasFormals {
-			return e.callLambdaLazy(cl, arg, env, c.p)
+			return e.callLambdaLazy(cl, &c.args[0], env, c.p)
 		}
-		return e.callLambda(cl, mkThunk(arg, e, env), c.p)
+		return e.callLambda(cl, mkThunk(&c.args[0], e, env), c.p)
 	}
 	return c.callGeneral(e, env, fn)
 }
@@ -399,7 +402,7 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 	i := 0
 	for ; i < len(c.args) && fn.k == KindLambda; i++ {
 		var err error
-		fn, err = e.callLambda(fn.Closure(), mkThunk(c.args[i], e, env), c.p)
+		fn, err = e.callLambda(fn.Closure(), mkThunk(&c.args[i], e, env), c.p)
 		if err != nil {
 			return Value{}, err
 		}
@@ -416,8 +419,8 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 		return fn, nil
 	}
 	args := make([]Value, len(c.args)-i)
-	for j, a := range c.args[i:] {
-		args[j] = mkThunk(a, e, env)
+	for j := range args {
+		args[j] = mkThunk(&c.args[i+j], e, env)
 	}
 	return e.CallFunction(fn, args, c.p)
 }
@@ -435,8 +438,8 @@ func (c *listCode) eval(e *Eval, env *Env) (Value, error) {
 		return List(nil), nil
 	}
 	vals := make([]Value, len(c.elems))
-	for i, x := range c.elems {
-		vals[i] = mkThunk(x, e, env)
+	for i := range c.elems {
+		vals[i] = mkThunk(&c.elems[i], e, env)
 	}
 	return List(vals), nil
 }
@@ -456,21 +459,21 @@ func (c *letCode) eval(e *Eval, env *Env) (Value, error) {
 	fromEnv := inner
 	if len(c.inheritFrom) > 0 {
 		fromEnv = newEnv(inner, len(c.inheritFrom))
-		for i, f := range c.inheritFrom {
-			fromEnv.vals()[i] = mkThunk(f, e, inner)
+		for i := range c.inheritFrom {
+			fromEnv.vals()[i] = mkThunk(&c.inheritFrom[i], e, inner)
 		}
 	}
 	for i, b := range c.binds {
 		if b == nil {
 			continue
 		}
-		switch b.(type) {
+		switch b := b.(type) {
 		case *inheritedCode:
-			inner.vals()[i] = mkThunk(b.(*inheritedCode).value, e, env)
+			inner.vals()[i] = mkThunk(&b.value, e, env)
 		case *inheritFromSelect:
-			inner.vals()[i] = mkThunk(b, e, fromEnv)
+			inner.vals()[i] = mkThunk(&c.binds[i], e, fromEnv)
 		default:
-			inner.vals()[i] = mkThunk(b, e, inner)
+			inner.vals()[i] = mkThunk(&c.binds[i], e, inner)
 		}
 	}
 	return c.body.eval(e, inner)

@@ -49,8 +49,8 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 	fromEnv := scope
 	if len(c.inheritFrom) > 0 {
 		fromEnv = newEnv(scope, len(c.inheritFrom))
-		for i, f := range c.inheritFrom {
-			fromEnv.vals()[i] = mkThunk(f, e, scope)
+		for i := range c.inheritFrom {
+			fromEnv.vals()[i] = mkThunk(&c.inheritFrom[i], e, scope)
 		}
 	}
 	attrs := make(Attrs, len(c.defs), len(c.defs)+len(c.dynamic))
@@ -59,14 +59,14 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 		var v Value
 		switch x := d.value.(type) {
 		case *inheritedCode:
-			v = mkThunk(x.value, e, env)
+			v = mkThunk(&x.value, e, env)
 		case *inheritFromSelect:
-			v = mkThunk(x, e, fromEnv)
+			v = mkThunk(&d.value, e, fromEnv)
 		default:
 			if c.overrides >= 0 {
-				v = thunkValue(&Thunk{code: d.value, env: scope})
+				v = thunkValue(codeThunk(&d.value, scope))
 			} else {
-				v = mkThunk(d.value, e, scope)
+				v = mkThunk(&d.value, e, scope)
 			}
 		}
 		if c.rec {
@@ -80,7 +80,8 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 			return Value{}, err
 		}
 	}
-	for _, d := range c.dynamic {
+	for i := range c.dynamic {
+		d := &c.dynamic[i]
 		nv, err := d.name.eval(e, scope)
 		if err != nil {
 			return Value{}, err
@@ -96,7 +97,7 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 		if old := attrs.Get(sym); old != nil {
 			return Value{}, Errorf(ErrEval, d.p, "dynamic attribute '%s' already defined at %s", name, e.fset.Position(old.Pos()))
 		}
-		attrs = append(attrs, Attr{Name: sym, Value: mkThunk(d.value, e, scope), pos: int32(d.p)})
+		attrs = append(attrs, Attr{Name: sym, Value: mkThunk(&d.value, e, scope), pos: int32(d.p)})
 		sortAttrsInPlace(attrs)
 	}
 	return AttrsValue(attrs), nil

@@ -217,12 +217,12 @@ type callFrame struct {
 
 // callLambdaLazy calls a plain (x: …) function with the argument
 // expression argCode, to be evaluated lazily in callerEnv.
-func (e *Eval) callLambdaLazy(c *Closure, argCode code, callerEnv *Env, pos lang.Pos) (Value, error) {
+func (e *Eval) callLambdaLazy(c *Closure, argCode *code, callerEnv *Env, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, e.errInterrupted(pos)
 	}
 	f := &callFrame{}
-	f.arg.code, f.arg.env = argCode, callerEnv
+	f.arg.val.p, f.arg.env = unsafe.Pointer(argCode), callerEnv
 	f.slot[0] = thunkValue(&f.arg)
 	f.env.up, f.env.first, f.env.n = c.Env, &f.slot[0], 1
 	return e.runBody(c.Lambda, &f.env, pos)
@@ -270,12 +270,13 @@ func (e *Eval) bindFormals(c *Closure, env *Env, arg Value, pos lang.Pos) error 
 	}
 	attrs := arg.AttrsValue()
 	used := 0
-	for _, f := range lam.formals {
+	for i := range lam.formals {
+		f := &lam.formals[i]
 		if a := attrs.Get(f.name); a != nil {
 			env.vals()[slot] = a.Value
 			used++
 		} else if f.def != nil {
-			env.vals()[slot] = mkThunk(f.def, e, env)
+			env.vals()[slot] = mkThunk(&f.def, e, env)
 		} else {
 			err := TypeErrorf(lam.node.Start, "function '%s' called without required argument '%s'", lambdaName(lam.node), f.name)
 			return addTrace(err, pos, "from call site")

@@ -10,14 +10,15 @@ import (
 // forced it keeps only its result and drops code and environment, so the
 // environment can be collected (a cached thunk, as in go-jsonnet).
 //
-// The state lives in val's kind, which keeps a thunk at 48 bytes: the
-// zero kind while pending, kindBlackhole while being evaluated, the
-// result's kind when done, kindFailed (val.p holding the *Error) when its
-// evaluation failed — errors are memoised, as in Nix since 2.34.
+// The state lives in val's kind, which keeps a thunk at 32 bytes: the
+// zero kind while pending, with val.p pointing to the code (an element
+// of the compiled tree, so no allocation of its own); kindBlackhole while
+// being evaluated (val.p unchanged); the result's kind when done;
+// kindFailed (val.p holding the *Error) when its evaluation failed —
+// errors are memoised, as in Nix since 2.34.
 type Thunk struct {
-	code code
-	env  *Env
-	val  Value
+	env *Env
+	val Value
 }
 
 // Internal kinds marking thunk states; never seen outside a Thunk.
@@ -26,18 +27,37 @@ const (
 	kindFailed    Kind = 0xff
 )
 
+// codeThunk makes a thunk of the code *c in env. c must stay where it
+// is: it points into the compiled tree.
+func codeThunk(c *code, env *Env) *Thunk {
+	return &Thunk{env: env, val: Value{p: unsafe.Pointer(c)}}
+}
+
+// pendingCode is the code of a pending or blackholed thunk that is not
+// an application.
+func (t *Thunk) pendingCode() code { return *(*code)(t.val.p) }
+
+// funcThunk is the thunk of NewThunk, with its code beside it.
+type funcThunk struct {
+	Thunk
+	fn code
+}
+
 // NewThunk makes a value that computes f when forced. Builtins use it for
 // lazy results.
 func NewThunk(f func() (Value, error)) Value {
-	return thunkValue(&Thunk{code: funcCode(f)})
+	t := &funcThunk{fn: funcCode(f)}
+	t.val.p = unsafe.Pointer(&t.fn)
+	return thunkValue(&t.Thunk)
 }
 
 // An application thunk is a lazy application in one allocation: the
 // arguments live beside the thunk, and the function lives in the thunk's
 // val while it is pending — its kind and flags packed into val.f, so
-// that val.k still says "pending" (KindInvalid). code is app1Code or
-// app2Code; env is unused. 80 bytes for one argument, where a separate
-// function field and a two-argument array took 128.
+// that val.k still says "pending" (KindInvalid). Its env field points to
+// app1Env or app2Env, which mark applications of one or two arguments.
+// 64 bytes for one argument, where separate code, function and argument
+// fields took 128.
 type appThunk1 struct {
 	Thunk
 	arg Value
@@ -48,10 +68,12 @@ type appThunk2 struct {
 	args [2]Value
 }
 
+var app1Env, app2Env Env
+
 // NewApp makes a lazy application of fn to arg (Nix's "app" thunk).
 func NewApp(fn, arg Value) Value {
 	t := &appThunk1{arg: arg}
-	t.code = app1Code{}
+	t.env = &app1Env
 	t.val = packFunction(fn)
 	return thunkValue(&t.Thunk)
 }
@@ -60,7 +82,7 @@ func NewApp(fn, arg Value) Value {
 func NewApp2(fn, a, b Value) Value {
 	t := &appThunk2{}
 	t.args[0], t.args[1] = a, b
-	t.code = app2Code{}
+	t.env = &app2Env
 	t.val = packFunction(fn)
 	return thunkValue(&t.Thunk)
 }
@@ -80,11 +102,11 @@ func (t *Thunk) appFunction() Value {
 // appArgs returns the arguments of an application thunk, or nil if t is
 // not one.
 func (t *Thunk) appArgs() []Value {
-	switch t.code.(type) {
-	case app1Code:
+	switch t.env {
+	case &app1Env:
 		a := (*appThunk1)(unsafe.Pointer(t))
 		return unsafe.Slice(&a.arg, 1)
-	case app2Code:
+	case &app2Env:
 		a := (*appThunk2)(unsafe.Pointer(t))
 		return a.args[:]
 	}
@@ -100,22 +122,6 @@ type funcCode func() (Value, error)
 
 func (f funcCode) eval(e *Eval, env *Env) (Value, error) { return f() }
 func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
-
-// app1Code and app2Code mark application thunks; evalThunk calls the
-// function (from where the value is forced, as in Nix).
-type (
-	app1Code struct{}
-	app2Code struct{}
-)
-
-func (app1Code) eval(e *Eval, env *Env) (Value, error) {
-	panic("eval: an application is forced through its thunk")
-}
-func (app1Code) pos() lang.Pos { return lang.NoPos }
-func (app2Code) eval(e *Eval, env *Env) (Value, error) {
-	panic("eval: an application is forced through its thunk")
-}
-func (app2Code) pos() lang.Pos { return lang.NoPos }
 
 // Force evaluates *v to weak head normal form, in place.
 func (e *Eval) Force(v *Value) error {
@@ -190,7 +196,7 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	if args := t.appArgs(); args != nil {
 		r, err = e.CallFunction(t.appFunction(), args, pos)
 	} else {
-		r, err = t.code.eval(e, t.env)
+		r, err = (*(*code)(pending.p)).eval(e, t.env)
 	}
 	e.depth--
 	if err == nil && r.k == KindThunk {
@@ -215,7 +221,6 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 func (t *Thunk) done(r Value) {
 	clear(t.appArgs())
 	t.val = r
-	t.code = nil
 	t.env = nil
 }
 
@@ -233,7 +238,6 @@ func (t *Thunk) fail(err *Error, pending Value) {
 	// the exception itself. Later forcings get copies.
 	clear(t.appArgs())
 	t.val = Value{k: kindFailed, p: unsafe.Pointer(err)}
-	t.code = nil
 	t.env = nil
 }
 
@@ -244,14 +248,14 @@ func determinePos(v *Value) lang.Pos {
 	switch v.k {
 	case KindThunk:
 		t := v.thunk()
-		if t.code == nil {
+		if k := t.val.k; k != KindInvalid && k != kindBlackhole {
 			return lang.NoPos
 		}
 		if t.appArgs() != nil {
 			fn := t.appFunction()
 			return determinePos(&fn)
 		}
-		return t.code.pos()
+		return t.pendingCode().pos()
 	case KindLambda:
 		if v.f&flagUnforced != 0 {
 			return lang.NoPos
