@@ -81,21 +81,25 @@ func SortAttrs(a Attrs) Attrs {
 // Names returns the names of the attributes in lexicographic order, the
 // order Nix shows them in.
 func (a Attrs) Lexicographic() []*Attr {
-	type named struct {
-		name string
-		attr *Attr
-	}
-	byName := make([]named, len(a))
+	// Interned names never change, and appending to the table leaves
+	// the entries already there in place: a copy of the slice header
+	// taken under the lock is good for every symbol of a.
 	symtab.RLock()
-	for i := range a {
-		byName[i] = named{symtab.names[a[i].Name], &a[i]}
-	}
+	names := symtab.names
 	symtab.RUnlock()
-	slices.SortFunc(byName, func(x, y named) int { return strings.Compare(x.name, y.name) })
 	sorted := make([]*Attr, len(a))
-	for i, n := range byName {
-		sorted[i] = n.attr
+	for i := range a {
+		sorted[i] = &a[i]
 	}
+	if len(sorted) <= 12 {
+		for i := 1; i < len(sorted); i++ {
+			for j := i; j > 0 && names[sorted[j].Name] < names[sorted[j-1].Name]; j-- {
+				sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+			}
+		}
+		return sorted
+	}
+	slices.SortFunc(sorted, func(x, y *Attr) int { return strings.Compare(names[x.Name], names[y.Name]) })
 	return sorted
 }
 
