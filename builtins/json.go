@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -833,19 +834,19 @@ func (l *jsonLexer) scanNumber() jsonToken {
 type jsonFrame struct {
 	array bool
 	elems []eval.Value
-	keys  []string
+	keys  []eval.Sym
 	// index finds the keys of a large object (indexed says it is in use);
 	// small objects are searched.
-	index   map[string]int
+	index   map[eval.Sym]int
 	indexed bool
-	key     string
+	key     eval.Sym
 }
 
 // jsonIndexAt is the number of keys from which an object is indexed.
 const jsonIndexAt = 16
 
 // find returns the position of key in an object, or -1.
-func (f *jsonFrame) find(key string) int {
+func (f *jsonFrame) find(key eval.Sym) int {
 	if f.indexed {
 		if i, ok := f.index[key]; ok {
 			return i
@@ -914,7 +915,7 @@ func (p *jsonParser) add(v eval.Value) {
 	}
 	if !f.indexed && len(f.keys) >= jsonIndexAt {
 		if f.index == nil {
-			f.index = map[string]int{}
+			f.index = map[eval.Sym]int{}
 		}
 		for i, k := range f.keys {
 			f.index[k] = i
@@ -947,11 +948,14 @@ func (p *jsonParser) push(array bool) {
 	p.stack = append(p.stack, f)
 }
 
-func (p *jsonParser) key(name string) error {
-	if err := serialNoNullByte(name); err != nil {
-		return err
+// key sets the key of the next member of the innermost object. Keys
+// are interned straight from the lexer's buffer: most are repeated, and
+// a known key needs no string of its own.
+func (p *jsonParser) key(name []byte) error {
+	if bytes.IndexByte(name, 0) >= 0 {
+		return serialNoNullByte(string(name))
 	}
-	p.stack[len(p.stack)-1].key = name
+	p.stack[len(p.stack)-1].key = eval.InternBytes(name)
 	return nil
 }
 
@@ -968,7 +972,7 @@ func (p *jsonParser) end() {
 	} else {
 		b := eval.NewAttrsBuilder(len(f.keys))
 		for i, k := range f.keys {
-			b.AddString(k, f.elems[i])
+			b.Add(k, f.elems[i])
 		}
 		v = b.Value()
 	}
@@ -1002,7 +1006,7 @@ func (p *jsonParser) parse() (eval.Value, string, error) {
 				if p.last != jsonString {
 					return eval.Value{}, p.syntaxError(jsonString, "object key"), nil
 				}
-				if err := p.key(string(p.l.buf)); err != nil {
+				if err := p.key(p.l.buf); err != nil {
 					return eval.Value{}, "", err
 				}
 				if p.token() != jsonNameSeparator {
@@ -1080,7 +1084,7 @@ func (p *jsonParser) parse() (eval.Value, string, error) {
 			if p.token() != jsonString {
 				return eval.Value{}, p.syntaxError(jsonString, "object key"), nil
 			}
-			if err := p.key(string(p.l.buf)); err != nil {
+			if err := p.key(p.l.buf); err != nil {
 				return eval.Value{}, "", err
 			}
 			if p.token() != jsonNameSeparator {

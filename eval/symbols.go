@@ -31,6 +31,18 @@ func Intern(name string) Sym {
 	return s
 }
 
+// InternBytes is Intern for a name held in bytes; a name already
+// interned costs no allocation.
+func InternBytes(name []byte) Sym {
+	symtab.RLock()
+	s, ok := symtab.ids[string(name)]
+	symtab.RUnlock()
+	if ok {
+		return s
+	}
+	return Intern(string(name))
+}
+
 // String returns the name of the symbol.
 func (s Sym) String() string {
 	symtab.RLock()
