@@ -3,6 +3,7 @@ package eval
 import (
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -79,7 +80,10 @@ func (e *Eval) add(a, b Value, pos lang.Pos) (Value, error) {
 }
 
 func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
-	var sb strings.Builder
+	// The pieces are collected first and joined in one allocation.
+	var pieceBuf [8]string
+	pieces := pieceBuf[:0]
+	total := 0
 	var ctx ContextBuilder
 	firstKind := KindString
 	var num Value
@@ -120,12 +124,13 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		if n := sb.Len() + len(s); n >= sizeCheckFrom {
+		if n := total + len(s); n >= sizeCheckFrom {
 			if err := e.CheckStringSize(n, c.p); err != nil {
 				return Value{}, err
 			}
 		}
-		sb.WriteString(s)
+		pieces = append(pieces, s)
+		total += len(s)
 		ctx.Add(sctx)
 	}
 	switch firstKind {
@@ -135,9 +140,24 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 		if len(ctx.elems) > 0 {
 			return Value{}, Errorf(ErrEval, c.p, "a string that refers to a store path cannot be appended to a path")
 		}
-		return Path(CanonPath(sb.String())), nil
+		return Path(CanonPath(joinPieces(pieces, total))), nil
 	}
-	return StringWithContext(sb.String(), ctx.Context()), nil
+	return StringWithContext(joinPieces(pieces, total), ctx.Context()), nil
+}
+
+// joinPieces concatenates pieces, of total length total.
+func joinPieces(pieces []string, total int) string {
+	switch {
+	case total == 0:
+		return ""
+	case len(pieces) == 1:
+		return pieces[0]
+	}
+	b := make([]byte, 0, total)
+	for _, p := range pieces {
+		b = append(b, p...)
+	}
+	return unsafe.String(&b[0], total)
 }
 
 // CanonPath normalises an absolute path: no ".", "..", repeated or
