@@ -13,12 +13,14 @@ import (
 // The state lives in val's kind, which keeps a thunk at 32 bytes: the
 // zero kind while pending, with val.p pointing to the code (an element
 // of the compiled tree, so no allocation of its own); kindBlackhole while
-// being evaluated (val.p unchanged); the result's kind when done;
-// kindFailed (val.p holding the *Error) when its evaluation failed —
-// errors are memoised, as in Nix since 2.34.
+// being evaluated (the rest of val unchanged); the result's kind when
+// done; kindFailed (val.p holding the *Error) when its evaluation failed
+// — errors are memoised, as in Nix since 2.34.
+//
+// Applications (appThunk1, appThunk2) share only val with Thunk.
 type Thunk struct {
-	env *Env
 	val Value
+	env *Env
 }
 
 // Internal kinds marking thunk states; never seen outside a Thunk.
@@ -52,61 +54,57 @@ func NewThunk(f func() (Value, error)) Value {
 }
 
 // An application thunk is a lazy application in one allocation: the
-// arguments live beside the thunk, and the function lives in the thunk's
-// val while it is pending — its kind and flags packed into val.f, so
-// that val.k still says "pending" (KindInvalid). Its env field points to
-// app1Env or app2Env, which mark applications of one or two arguments.
-// 64 bytes for one argument, where separate code, function and argument
-// fields took 128.
+// function lives in val while the thunk is pending — its kind, flags and
+// number of arguments packed into val.f, so that val.k still says
+// "pending" (KindInvalid) — and the arguments follow. It has no env
+// field: a *Thunk pointing to one must never have env read or written
+// (appArgs tells them apart). 48 bytes for one argument, where separate
+// code, environment, function and argument fields took 128.
 type appThunk1 struct {
-	Thunk
+	val Value
 	arg Value
 }
 
 type appThunk2 struct {
-	Thunk
+	val  Value
 	args [2]Value
 }
 
-var app1Env, app2Env Env
-
 // NewApp makes a lazy application of fn to arg (Nix's "app" thunk).
 func NewApp(fn, arg Value) Value {
-	t := &appThunk1{arg: arg}
-	t.env = &app1Env
-	t.val = packFunction(fn)
-	return thunkValue(&t.Thunk)
+	t := &appThunk1{val: packFunction(fn, 1), arg: arg}
+	return thunkValue((*Thunk)(unsafe.Pointer(t)))
 }
 
 // NewApp2 makes a lazy application of fn to two arguments.
 func NewApp2(fn, a, b Value) Value {
-	t := &appThunk2{}
+	t := &appThunk2{val: packFunction(fn, 2)}
 	t.args[0], t.args[1] = a, b
-	t.env = &app2Env
-	t.val = packFunction(fn)
-	return thunkValue(&t.Thunk)
+	return thunkValue((*Thunk)(unsafe.Pointer(t)))
 }
 
-// Kinds fit in four bits and flags in the other four.
-func packFunction(fn Value) Value {
-	return Value{f: uint8(fn.k) | fn.f<<4, n: fn.n, p: fn.p}
+// packFunction packs an application's function: its kind in the low four
+// bits of f, its two flag bits above, the number of arguments in the top
+// two bits (0 for a thunk that is not an application).
+func packFunction(fn Value, nargs uint8) Value {
+	return Value{f: uint8(fn.k) | fn.f<<4 | nargs<<6, n: fn.n, p: fn.p}
 }
 
 // appFunction is the function of a pending or blackholed application
 // thunk (blackholing changes val.k only).
 func (t *Thunk) appFunction() Value {
 	v := t.val
-	return Value{k: Kind(v.f & 0xf), f: v.f >> 4, n: v.n, p: v.p}
+	return Value{k: Kind(v.f & 0xf), f: v.f >> 4 & 3, n: v.n, p: v.p}
 }
 
 // appArgs returns the arguments of an application thunk, or nil if t is
-// not one.
-func (t *Thunk) appArgs() []Value {
-	switch t.env {
-	case &app1Env:
+// not one; state is t's val while pending or blackholed.
+func (t *Thunk) appArgs(state Value) []Value {
+	switch state.f >> 6 {
+	case 1:
 		a := (*appThunk1)(unsafe.Pointer(t))
 		return unsafe.Slice(&a.arg, 1)
-	case &app2Env:
+	case 2:
 		a := (*appThunk2)(unsafe.Pointer(t))
 		return a.args[:]
 	}
@@ -193,7 +191,7 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	e.depth++
 	var r Value
 	var err error
-	if args := t.appArgs(); args != nil {
+	if args := t.appArgs(pending); args != nil {
 		r, err = e.CallFunction(t.appFunction(), args, pos)
 	} else {
 		r, err = (*(*code)(pending.p)).eval(e, t.env)
@@ -213,15 +211,18 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 		t.fail(ee, pending)
 		return Value{}, err
 	}
-	t.done(r)
+	t.done(r, pending)
 	return r, nil
 }
 
 // done stores the result and drops what computed it.
-func (t *Thunk) done(r Value) {
-	clear(t.appArgs())
+func (t *Thunk) done(r Value, pending Value) {
+	if args := t.appArgs(pending); args != nil {
+		clear(args)
+	} else {
+		t.env = nil
+	}
 	t.val = r
-	t.env = nil
 }
 
 // fail records a failed evaluation. Errors that depend on how deep the
@@ -236,9 +237,12 @@ func (t *Thunk) fail(err *Error, pending Value) {
 	// The error is kept, not copied: frames added while it propagates
 	// this first time belong to it, as in Nix, whose failed thunks hold
 	// the exception itself. Later forcings get copies.
-	clear(t.appArgs())
+	if args := t.appArgs(pending); args != nil {
+		clear(args)
+	} else {
+		t.env = nil
+	}
 	t.val = Value{k: kindFailed, p: unsafe.Pointer(err)}
-	t.env = nil
 }
 
 // determinePos is where a value comes from, for forcing it without a
@@ -251,7 +255,7 @@ func determinePos(v *Value) lang.Pos {
 		if k := t.val.k; k != KindInvalid && k != kindBlackhole {
 			return lang.NoPos
 		}
-		if t.appArgs() != nil {
+		if t.appArgs(t.val) != nil {
 			fn := t.appFunction()
 			return determinePos(&fn)
 		}
