@@ -20,6 +20,9 @@ func startProfile() (stop func()) {
 	runtime.MemProfileRate = 64 << 10
 	return func() {
 		stopCPU()
+		// A heap profile is as of the last collection: one more makes
+		// it count every allocation of the run.
+		runtime.GC()
 		f, err := os.Create(mem)
 		if err == nil {
 			err = pprof.Lookup("allocs").WriteTo(f, 0)
