@@ -2,6 +2,7 @@ package eval
 
 import (
 	"github.com/nixl-project/nixl/lang"
+	"slices"
 )
 
 // code is a compiled expression: the syntax tree turned into nodes that
@@ -418,11 +419,19 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 		}
 		return fn, nil
 	}
-	args := make([]Value, len(c.args)-i)
+	n := len(c.args) - i
+	base := len(e.argStack)
+	e.argStack = slices.Grow(e.argStack, n)[:base+n]
+	args := e.argStack[base : base+n : base+n]
 	for j := range args {
 		args[j] = mkThunk(&c.args[i+j], e, env)
 	}
-	return e.CallFunction(fn, args, c.p)
+	r, err := e.CallFunction(fn, args, c.p)
+	// Nested calls leave the stack as long as they found it, though
+	// perhaps moved; the slots are cleared so as not to keep values.
+	clear(e.argStack[base : base+n])
+	e.argStack = e.argStack[:base]
+	return r, err
 }
 
 // listCode is [ … ].

@@ -107,6 +107,10 @@ type Eval struct {
 	builtins    Value
 	fileCache   map[string]Value
 	storeCache  map[string]string
+	// argStack holds the arguments of calls of builtins from Nix code
+	// (callCode.callGeneral), a stack rather than a slice per call:
+	// builtins do not keep their argument slice.
+	argStack []Value
 	// allowed are the roots a pure evaluation may read (allowed.go).
 	allowed allowedPaths
 	// depth counts nested function calls and thunk evaluations, the two
