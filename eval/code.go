@@ -357,10 +357,16 @@ type formalCode struct {
 func (c *lambdaCode) pos() lang.Pos { return c.node.Start }
 
 func (c *lambdaCode) eval(e *Eval, env *Env) (Value, error) {
+	if env != nil {
+		env.captured = true
+	}
 	return lambdaValue(&Closure{Lambda: c, Env: env}), nil
 }
 
 func (c *lambdaCode) thunk(e *Eval, env *Env, _ *code) Value {
+	if env != nil {
+		env.captured = true
+	}
 	v := lambdaValue(&Closure{Lambda: c, Env: env})
 	v.f = flagUnforced
 	return v

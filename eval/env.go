@@ -13,6 +13,12 @@ type Env struct {
 	up    *Env
 	first *Value
 	n     uint32
+	// captured is set once anything that may outlive the code running
+	// in this scope points to it: a thunk, a closure, an inner scope.
+	// The scope of a call that was never captured is recycled when the
+	// call returns (Eval.releaseCallEnv), which saves most allocations
+	// of simple recursive functions.
+	captured bool
 }
 
 // vals returns the slots.
@@ -36,6 +42,9 @@ type env4 struct {
 }
 
 func newEnv(up *Env, n int) *Env {
+	if up != nil {
+		up.captured = true
+	}
 	switch {
 	case n == 0:
 		return &Env{up: up}
@@ -54,4 +63,35 @@ func newEnv(up *Env, n int) *Env {
 	}
 	vals := make([]Value, n)
 	return &Env{up: up, first: &vals[0], n: uint32(n)}
+}
+
+// maxFreeEnvs bounds the recycled scopes an evaluator keeps.
+const maxFreeEnvs = 4096
+
+// callEnv returns a scope for a call of a function with n slots whose
+// closure scope is up, recycled if possible.
+func (e *Eval) callEnv(up *Env, n int) *Env {
+	if n == 1 {
+		if k := len(e.freeEnv1); k > 0 {
+			env := e.freeEnv1[k-1]
+			e.freeEnv1 = e.freeEnv1[:k-1]
+			if up != nil {
+				up.captured = true
+			}
+			env.up = up
+			return env
+		}
+	}
+	return newEnv(up, n)
+}
+
+// releaseCallEnv recycles the scope of a call that has returned, unless
+// something kept it.
+func (e *Eval) releaseCallEnv(env *Env) {
+	if env.captured || env.n != 1 || len(e.freeEnv1) >= maxFreeEnvs {
+		return
+	}
+	*env.first = Value{}
+	env.up = nil
+	e.freeEnv1 = append(e.freeEnv1, env)
 }

@@ -176,7 +176,7 @@ func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error)
 // line.
 func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	lam := c.Lambda
-	env := newEnv(c.Env, lam.nslots)
+	env := e.callEnv(c.Env, lam.nslots)
 	if !lam.node.HasFormals {
 		env.vals()[0] = arg
 	} else if err := e.bindFormals(c, env, arg, pos); err != nil {
@@ -185,7 +185,9 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, e.errInterrupted(pos)
 	}
-	return e.runBody(lam, env, pos)
+	r, err := e.runBody(lam, env, pos)
+	e.releaseCallEnv(env)
+	return r, err
 }
 
 // runBody evaluates a function's body in its call environment.
@@ -223,6 +225,9 @@ func (e *Eval) callLambdaLazy(c *Closure, argCode *code, callerEnv *Env, pos lan
 	}
 	f := &callFrame{}
 	f.arg.val.p, f.arg.env = unsafe.Pointer(argCode), callerEnv
+	if callerEnv != nil {
+		callerEnv.captured = true
+	}
 	f.slot[0] = thunkValue(&f.arg)
 	f.env.up, f.env.first, f.env.n = c.Env, &f.slot[0], 1
 	return e.runBody(c.Lambda, &f.env, pos)
