@@ -51,12 +51,14 @@ type varCode struct {
 	p       lang.Pos
 }
 
-func (c *varCode) slot(env *Env) *Value {
+func (c *varCode) scope(env *Env) *Env {
 	for i := c.up; i > 0; i-- {
 		env = env.up
 	}
-	return &env.vals()[c.idx]
+	return env
 }
+
+func (c *varCode) slot(env *Env) *Value { return &c.scope(env).vals()[c.idx] }
 
 func (c *varCode) eval(e *Eval, env *Env) (Value, error) {
 	v := c.slot(env)
@@ -71,7 +73,11 @@ func (c *varCode) eval(e *Eval, env *Env) (Value, error) {
 func (c *varCode) pos() lang.Pos { return c.p }
 
 func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
-	if v := c.slot(env); v.k != KindInvalid {
+	s := c.scope(env)
+	if v := &s.vals()[c.idx]; v.k != KindInvalid {
+		if v.k == KindThunk && s.frame {
+			s.captured = true // the frame's argument thunk is shared
+		}
 		return *v
 	}
 	// The slot is not filled yet (a let binding referring to a later

@@ -19,6 +19,9 @@ type Env struct {
 	// call returns (Eval.releaseCallEnv), which saves most allocations
 	// of simple recursive functions.
 	captured bool
+	// frame marks the scope of a callFrame, whose slot may hold the
+	// frame's own argument thunk.
+	frame bool
 }
 
 // vals returns the slots.
@@ -87,8 +90,10 @@ func (e *Eval) callEnv(up *Env, n int) *Env {
 
 // releaseCallEnv recycles the scope of a call that has returned, unless
 // something kept it.
-func (e *Eval) releaseCallEnv(env *Env) {
-	if env.captured || env.n != 1 || len(e.freeEnv1) >= maxFreeEnvs {
+func (e *Eval) releaseCallEnv(env *Env, err error) {
+	// A failed call is not recycled: its error may hold on to a thunk
+	// (an infinite recursion's).
+	if env.captured || err != nil || env.n != 1 || len(e.freeEnv1) >= maxFreeEnvs {
 		return
 	}
 	*env.first = Value{}

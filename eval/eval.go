@@ -111,8 +111,10 @@ type Eval struct {
 	// (callCode.callGeneral), a stack rather than a slice per call:
 	// builtins do not keep their argument slice.
 	argStack []Value
-	// freeEnv1 are one-slot call scopes to reuse (env.go).
-	freeEnv1 []*Env
+	// freeEnv1 are one-slot call scopes to reuse (env.go), freeFrames
+	// call frames (callLambdaLazy).
+	freeEnv1   []*Env
+	freeFrames []*callFrame
 	// allowed are the roots a pure evaluation may read (allowed.go).
 	allowed allowedPaths
 	// depth counts nested function calls and thunk evaluations, the two

@@ -186,7 +186,7 @@ func (e *Eval) callLambda(c *Closure, arg Value, pos lang.Pos) (Value, error) {
 		return Value{}, e.errInterrupted(pos)
 	}
 	r, err := e.runBody(lam, env, pos)
-	e.releaseCallEnv(env)
+	e.releaseCallEnv(env, err)
 	return r, err
 }
 
@@ -219,18 +219,41 @@ type callFrame struct {
 
 // callLambdaLazy calls a plain (x: …) function with the argument
 // expression argCode, to be evaluated lazily in callerEnv.
+//
+// The frame is recycled when the call returns if nothing captured it:
+// its scope (Env.captured) or its argument thunk, which varCode.thunk
+// marks as a capture of the frame when it copies the thunk out
+// unforced. A captured frame's argument may still be forced later, in
+// callerEnv, which is then captured too.
 func (e *Eval) callLambdaLazy(c *Closure, argCode *code, callerEnv *Env, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, e.errInterrupted(pos)
 	}
-	f := &callFrame{}
-	f.arg.val.p, f.arg.env = unsafe.Pointer(argCode), callerEnv
-	if callerEnv != nil {
-		callerEnv.captured = true
+	var f *callFrame
+	if k := len(e.freeFrames); k > 0 {
+		f = e.freeFrames[k-1]
+		e.freeFrames = e.freeFrames[:k-1]
+	} else {
+		f = &callFrame{}
+		f.env.first, f.env.n, f.env.frame = &f.slot[0], 1, true
 	}
+	f.arg.val, f.arg.env = Value{p: unsafe.Pointer(argCode)}, callerEnv
 	f.slot[0] = thunkValue(&f.arg)
-	f.env.up, f.env.first, f.env.n = c.Env, &f.slot[0], 1
-	return e.runBody(c.Lambda, &f.env, pos)
+	if c.Env != nil {
+		c.Env.captured = true
+	}
+	f.env.up = c.Env
+	r, err := e.runBody(c.Lambda, &f.env, pos)
+	switch {
+	case f.env.captured:
+		if f.arg.env != nil {
+			f.arg.env.captured = true
+		}
+	case err == nil && len(e.freeFrames) < maxFreeEnvs:
+		f.env.up, f.slot[0], f.arg = nil, Value{}, Thunk{}
+		e.freeFrames = append(e.freeFrames, f)
+	}
+	return r, err
 }
 
 // callError adds the frames of a failed call.
