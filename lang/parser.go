@@ -90,16 +90,17 @@ func (p *parser) next() {
 		p.aLen--
 		return
 	}
-	p.tok = p.lx.Next()
+	p.lx.scan(&p.tok)
 }
 
-// peek returns the n-th token after the current one (1 <= n <= 4).
-func (p *parser) peek(n int) Token {
+// peek returns the n-th token after the current one (1 <= n <= 4). It
+// stays valid until the parser moves on.
+func (p *parser) peek(n int) *Token {
 	for p.aLen < n {
-		p.ahead[(p.aHead+p.aLen)%len(p.ahead)] = p.lx.Next()
+		p.lx.scan(&p.ahead[(p.aHead+p.aLen)%len(p.ahead)])
 		p.aLen++
 	}
-	return p.ahead[(p.aHead+n-1)%len(p.ahead)]
+	return &p.ahead[(p.aHead+n-1)%len(p.ahead)]
 }
 
 func (p *parser) pos(offset int) Pos { return p.file.Pos(offset) }
