@@ -318,11 +318,11 @@ func (c *cli) parse(f *evalFlags, args []string) int {
 		}
 		return 1
 	}
-	var out strings.Builder
-	out.Grow(len(src) + len(src)/8 + 64) // the parsed form is about as long as the source
-	lang.Fprint(&out, x)
-	out.WriteByte('\n')
-	io.WriteString(c.stdout, out.String())
+	// Written out as it is printed: the parsed form is about as long as
+	// the source, and a buffer for all of it would be as big again.
+	if lang.ShowTo(c.stdout, x) == nil {
+		io.WriteString(c.stdout, "\n")
+	}
 	return 0
 }
 
