@@ -77,6 +77,11 @@ type parser struct {
 	// indScratch holds the parts of the indented strings being parsed,
 	// nested ones (in interpolations) after their outer string's.
 	indScratch []indPart
+	// partScratch holds the parts of the strings being parsed likewise,
+	// until they are copied to a slab at their exact number; textScratch
+	// is for stripping indentation.
+	partScratch []StringPart
+	textScratch []byte
 	// legacyOr is the `e or` call parseSelect made last; used as an
 	// argument or list element it changes meaning in future Nix, which
 	// warns about it.
@@ -638,10 +643,20 @@ func (p *parser) parseSelect(closer string) Expr {
 //	attrpath = attrname {'.' attrname}
 //	attrname = ID | OR_KW | '"' string_parts '"' | DOLLAR_CURLY expr '}'
 func (p *parser) parseAttrPath() []AttrName {
-	// Collect into a scratch buffer (reentrant: a dynamic name may hold
-	// an expression with paths of its own), then copy to a slab.
 	mark := len(p.pathScratch)
-	defer func() { p.pathScratch = p.pathScratch[:mark] }()
+	path := p.parseAttrPathScratch()
+	p.pathScratch = p.pathScratch[:mark]
+	return p.nodes.paths.copy(path)
+}
+
+// parseAttrPathScratch parses an attribute path into p.pathScratch, for a
+// caller that does not keep it: the caller truncates p.pathScratch back
+// to its length before the call when done. Parsing goes on meanwhile
+// (a dynamic name, or the value of a binding, may hold paths of their
+// own), but those are added after this one, or in a new array if the
+// scratch space grows, so the returned slice stays intact.
+func (p *parser) parseAttrPathScratch() []AttrName {
+	mark := len(p.pathScratch)
 	for {
 		a, ok := p.parseAttrName()
 		if !ok {
@@ -653,7 +668,7 @@ func (p *parser) parseAttrPath() []AttrName {
 		}
 		p.next()
 	}
-	return p.nodes.paths.copy(p.pathScratch[mark:])
+	return p.pathScratch[mark:len(p.pathScratch):len(p.pathScratch)]
 }
 
 const attrNameExpected = "identifier or 'or' or '${' or '\"'"
@@ -803,17 +818,12 @@ func (p *parser) parseString() *String {
 	s := p.nodes.strings.new()
 	*s = String{Start: p.pos(p.tok.Start)}
 	p.next() // the opening quote
+	mark := len(p.partScratch)
 	for {
 		switch p.tok.Kind {
 		case STR:
 			p.checkNUL(p.tok)
-			part := StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text}
-			if len(s.Parts) == 0 {
-				s.one[0] = part
-				s.Parts = s.one[:]
-			} else {
-				s.Parts = append(s.Parts, part)
-			}
+			p.partScratch = append(p.partScratch, StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text})
 			p.next()
 			continue
 		case DOLLAR_CURLY:
@@ -821,13 +831,7 @@ func (p *parser) parseString() *String {
 			p.next()
 			e := p.parseExpr("'}'")
 			p.expect(RBRACE, "")
-			part := StringPart{Pos: pos, Expr: e}
-			if len(s.Parts) == 0 {
-				s.one[0] = part
-				s.Parts = s.one[:]
-			} else {
-				s.Parts = append(s.Parts, part)
-			}
+			p.partScratch = append(p.partScratch, StringPart{Pos: pos, Expr: e})
 			continue
 		case QUOTE:
 			s.End = p.pos(p.tok.End)
@@ -836,12 +840,27 @@ func (p *parser) parseString() *String {
 			p.unexpected("'\"'")
 			s.End = p.pos(p.tok.Start)
 		}
-		if len(s.Parts) == 0 {
-			s.one[0] = StringPart{Pos: s.Start}
-			s.Parts = s.one[:]
-		}
+		p.setParts(s, mark)
 		return s
 	}
+}
+
+// setParts gives s the parts collected in p.partScratch from mark on (an
+// empty text if there are none), and drops them from the scratch space.
+func (p *parser) setParts(s *String, mark int) {
+	parts := p.partScratch[mark:]
+	switch len(parts) {
+	case 0:
+		s.one[0] = StringPart{Pos: s.Start}
+		s.Parts = s.one[:]
+	case 1:
+		s.one[0] = parts[0]
+		s.Parts = s.one[:]
+	default:
+		s.Parts = p.nodes.parts.copy(parts)
+	}
+	clear(parts) // hold no expressions
+	p.partScratch = p.partScratch[:mark]
 }
 
 // checkNUL rejects string text with NUL bytes, which Nix strings cannot
@@ -884,11 +903,9 @@ func (p *parser) parseIndString() *String {
 			p.unexpected("end of an indented string")
 			s.End = p.pos(p.tok.Start)
 		}
-		s.Parts = stripIndentation(p.indScratch[start:])
-		if len(s.Parts) == 0 {
-			s.one[0] = StringPart{Pos: s.Start}
-			s.Parts = s.one[:]
-		}
+		mark := len(p.partScratch)
+		p.partScratch, p.textScratch = stripIndentation(p.indScratch[start:], p.partScratch, p.textScratch)
+		p.setParts(s, mark)
 		return s
 	}
 }
@@ -980,10 +997,13 @@ func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
 			p.parseInherit(m)
 		case ID, OR_KW, QUOTE, DOLLAR_CURLY:
 			pathStart := p.pos(p.tok.Start)
-			path := p.parseAttrPath()
+			// The path is only needed until the binding is added.
+			mark := len(p.pathScratch)
+			path := p.parseAttrPathScratch()
 			if p.tok.Kind != ASSIGN {
 				p.unexpected("'.' or '='")
 				p.skipBinding(until)
+				p.pathScratch = p.pathScratch[:mark]
 				continue
 			}
 			p.next()
@@ -1000,6 +1020,7 @@ func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
 				p.next()
 			}
 			m.addPath(path, pathStart, value)
+			p.pathScratch = p.pathScratch[:mark]
 		default:
 			if until == RBRACE {
 				p.unexpected("'inherit'")

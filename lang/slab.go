@@ -53,4 +53,5 @@ type nodes struct {
 	attrs    slab[Attrs]
 	paths    sliceSlab[AttrName]
 	exprs    sliceSlab[Expr]
+	parts    sliceSlab[StringPart]
 }
