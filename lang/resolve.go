@@ -17,12 +17,13 @@ const (
 
 // Binding is the resolution of a variable reference.
 type Binding struct {
-	Kind  BindingKind
-	Up    int
-	Index int
+	Kind BindingKind
 	// Global: found in the outermost scope (the global names); Index is
-	// the index among them.
+	// the index among them. (Next to Kind, so that the two share a word:
+	// every variable and most operators hold a Binding.)
 	Global bool
+	Up     int
+	Index  int
 	// Def is where the variable is bound; NoPos for the base scope.
 	Def Pos
 	// With is the innermost enclosing with, for Dynamic bindings.
