@@ -277,6 +277,9 @@ func (s *shower) expr(e Expr) {
 	if len(s.buf) >= showFlushSize {
 		s.flush()
 	}
+	if s.err != nil {
+		return // nothing more can be written
+	}
 	switch e := e.(type) {
 	case *Int:
 		s.buf = strconv.AppendInt(s.buf, e.Value, 10)
