@@ -117,9 +117,16 @@ func (l *Lexer) scan(t *Token) {
 func (l *Lexer) skipSpace() {
 	src := l.src
 	for l.pos < len(src) {
+		// Runs of blanks (indentation) first, in a tight loop.
+		i := l.pos
+		for i < len(src) && charClass[src[i]]&cSpace != 0 {
+			i++
+		}
+		l.pos = i
+		if i == len(src) {
+			return
+		}
 		switch c := src[l.pos]; c {
-		case ' ', '\t', '\r', '\n':
-			l.pos++
 		case '#':
 			for l.pos < len(src) && src[l.pos] != '\n' && src[l.pos] != '\r' {
 				l.pos++
@@ -164,6 +171,18 @@ func (l *Lexer) lexDefault(t *Token) {
 
 	// Paths and URIs compete with identifiers and numbers on the longest
 	// match, as in flex.
+	if isDigit(c) {
+		// Likewise a number is no path when its digits are followed by
+		// neither a path character nor a '/'.
+		i := start + 1
+		for i < len(src) && isDigit(src[i]) {
+			i++
+		}
+		if i == len(src) || !isPathChar(src[i]) && src[i] != '/' {
+			l.lexNumber(t, start)
+			return
+		}
+	}
 	if isIDStart(c) {
 		// Most identifiers are followed by a character that can continue
 		// neither a path nor a URI: a path needs a '/' after its first
