@@ -157,10 +157,10 @@ type InheritFrom struct {
 // already merged (a.b = 1; a.c = 2; gives a = { b = 1; c = 2; }).
 type Attrs struct {
 	Start, End  Pos
-	Rec         bool
 	Attrs       []*AttrDef // in order of first definition
 	Dynamic     []*DynamicAttrDef
 	InheritFrom []Expr
+	Rec         bool
 	// Implicit marks a set created by an attribute path (the a of a.b = 1).
 	Implicit bool
 }
@@ -194,8 +194,8 @@ type Lambda struct {
 	Arg        string // "" when there is no plain or @ argument
 	ArgPos     Pos
 	HasFormals bool
-	Formals    []Formal // in source order
 	Ellipsis   bool
+	Formals    []Formal // in source order
 	Body       Expr
 	// Name is the attribute or let name the function is bound to, if any;
 	// Nix uses it in traces ("while calling 'f'").

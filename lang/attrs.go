@@ -46,7 +46,15 @@ func (p *parser) appendAttr(a *Attrs, def *AttrDef) {
 	if idx := p.attrIndex[a]; idx != nil {
 		idx[def.Name] = len(a.Attrs)
 	}
-	a.Attrs = append(a.Attrs, def)
+	if a == p.building {
+		// The set parseBinds is filling: its attributes sit at the top
+		// of defScratch, each nested set parsed meanwhile having taken
+		// its own away before this one adds more.
+		p.defScratch = append(p.defScratch, def)
+		a.Attrs = p.defScratch[p.buildingMark:len(p.defScratch):len(p.defScratch)]
+	} else {
+		a.Attrs = append(a.Attrs, def)
+	}
 	if def.Kind == AttrPlain {
 		// Nix names a function after the attribute it is bound to, and
 		// the functions its body returns right away (curried arguments).
@@ -67,7 +75,7 @@ func (m *attrMerger) addPath(path []AttrName, pathPos Pos, value Expr) {
 		a := path[i]
 		if a.Expr != nil {
 			nested := &Attrs{Start: pathPos, End: pathPos, Implicit: true}
-			attrs.Dynamic = append(attrs.Dynamic, &DynamicAttrDef{Pos: pathPos, Name: a.Expr, Value: nested})
+			attrs.Dynamic = append(attrs.Dynamic, alloc(&p.nodes.dynDefs, DynamicAttrDef{Pos: pathPos, Name: a.Expr, Value: nested}))
 			attrs = nested
 			continue
 		}
@@ -90,7 +98,7 @@ func (m *attrMerger) addPath(path []AttrName, pathPos Pos, value Expr) {
 	}
 	last := path[len(path)-1]
 	if last.Expr != nil {
-		attrs.Dynamic = append(attrs.Dynamic, &DynamicAttrDef{Pos: pathPos, Name: last.Expr, Value: value})
+		attrs.Dynamic = append(attrs.Dynamic, alloc(&p.nodes.dynDefs, DynamicAttrDef{Pos: pathPos, Name: last.Expr, Value: value}))
 		return
 	}
 	def := p.nodes.defs.new()

@@ -13,10 +13,11 @@ type indPart struct {
 // stripIndentation removes the common leading indentation of an indented
 // string, following Nix: the minimum is taken over lines that have
 // non-space content (interpolations and escapes count as content), and a
-// final line of only spaces is dropped.
-func stripIndentation(parts []indPart) []StringPart {
+// final line of only spaces is dropped. The parts are appended to out;
+// buf is scratch space, returned for reuse.
+func stripIndentation(parts []indPart, out []StringPart, buf []byte) ([]StringPart, []byte) {
 	if len(parts) == 0 {
-		return nil
+		return out, buf
 	}
 	atStartOfLine := true
 	minIndent := 1000000
@@ -52,10 +53,9 @@ func stripIndentation(parts []indPart) []StringPart {
 		}
 	}
 
-	out := make([]StringPart, 0, len(parts))
 	atStartOfLine = true
 	curDropped := 0
-	var buf []byte // the text of one part without its indentation
+	// buf holds the text of one part without its indentation.
 	for i, part := range parts {
 		if part.expr != nil {
 			atStartOfLine = false
@@ -103,5 +103,5 @@ func stripIndentation(parts []indPart) []StringPart {
 			out = append(out, StringPart{Pos: part.pos, Text: s})
 		}
 	}
-	return out
+	return out, buf
 }

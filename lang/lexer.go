@@ -42,53 +42,91 @@ func (l *Lexer) pop() {
 	}
 }
 
-func isIDStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
-}
+// Character classes, one bit each in charClass: the lexer tests them in
+// its inner loops, where a table lookup beats a chain of comparisons.
+const (
+	cIDStart = 1 << iota // [a-zA-Z_]
+	cIDChar              // [a-zA-Z0-9_'-]
+	cDigit               // [0-9]
+	cPath                // [a-zA-Z0-9._+-]
+	cScheme              // [a-zA-Z0-9+.-]
+	cURI                 // [a-zA-Z0-9%/?:@&=+$,_.!~*'-]
+	cSpace               // [ \t\r\n]
+)
 
-func isIDChar(c byte) bool {
-	return isIDStart(c) || c >= '0' && c <= '9' || c == '\'' || c == '-'
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isPathChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '.' || c == '_' || c == '-' || c == '+'
-}
-
-func isURISchemeChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '+' || c == '-' || c == '.'
-}
-
-func isURIChar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-		return true
+var charClass = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' {
+			t[i] |= cIDStart
+		}
+		if alnum || c == '_' || c == '\'' || c == '-' {
+			t[i] |= cIDChar
+		}
+		if c >= '0' && c <= '9' {
+			t[i] |= cDigit
+		}
+		if alnum || c == '.' || c == '_' || c == '-' || c == '+' {
+			t[i] |= cPath
+		}
+		if alnum || c == '+' || c == '-' || c == '.' {
+			t[i] |= cScheme
+		}
+		if alnum || strings.IndexByte("%/?:@&=+$,-_.!~*'", c) >= 0 {
+			t[i] |= cURI
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			t[i] |= cSpace
+		}
 	}
-	return strings.IndexByte("%/?:@&=+$,-_.!~*'", c) >= 0
-}
+	return t
+}()
+
+func isIDStart(c byte) bool       { return charClass[c]&cIDStart != 0 }
+func isIDChar(c byte) bool        { return charClass[c]&cIDChar != 0 }
+func isDigit(c byte) bool         { return charClass[c]&cDigit != 0 }
+func isPathChar(c byte) bool      { return charClass[c]&cPath != 0 }
+func isURISchemeChar(c byte) bool { return charClass[c]&cScheme != 0 }
+func isURIChar(c byte) bool       { return charClass[c]&cURI != 0 }
 
 // Next returns the next token.
 func (l *Lexer) Next() Token {
+	var t Token
+	l.scan(&t)
+	return t
+}
+
+// scan lexes the next token into *t. The parser scans into its current
+// token in place: a Token is large, and returning it by value through the
+// lexing functions cost a copy at each level.
+func (l *Lexer) scan(t *Token) {
 	switch l.state() {
 	case stString:
-		return l.lexString()
+		l.lexString(t)
 	case stIndString:
-		return l.lexIndString()
+		l.lexIndString(t)
 	case stInPath, stInPathSlash:
-		return l.lexInPath()
+		l.lexInPath(t)
+	default:
+		l.lexDefault(t)
 	}
-	return l.lexDefault()
 }
 
 // skipSpace skips whitespace and comments.
 func (l *Lexer) skipSpace() {
 	src := l.src
 	for l.pos < len(src) {
+		// Runs of blanks (indentation) first, in a tight loop.
+		i := l.pos
+		for i < len(src) && charClass[src[i]]&cSpace != 0 {
+			i++
+		}
+		l.pos = i
+		if i == len(src) {
+			return
+		}
 		switch c := src[l.pos]; c {
-		case ' ', '\t', '\r', '\n':
-			l.pos++
 		case '#':
 			for l.pos < len(src) && src[l.pos] != '\n' && src[l.pos] != '\r' {
 				l.pos++
@@ -109,24 +147,63 @@ func (l *Lexer) skipSpace() {
 	}
 }
 
-func (l *Lexer) tok(kind TokenKind, start int) Token {
-	return Token{Kind: kind, Start: start, End: l.pos, Text: l.src[start:l.pos]}
+// tok sets *t to a token of the given kind from start to the current
+// position.
+func (l *Lexer) tok(t *Token, kind TokenKind, start int) {
+	// Field by field: a composite literal is built on the stack first
+	// and then copied.
+	t.Kind, t.Start, t.End, t.Text = kind, start, l.pos, l.src[start:l.pos]
+	t.Raw = false
+	if t.Err != "" {
+		t.Err = ""
+	}
 }
 
-func (l *Lexer) lexDefault() Token {
+func (l *Lexer) lexDefault(t *Token) {
 	l.skipSpace()
 	src := l.src
 	start := l.pos
 	if start >= len(src) {
-		return Token{Kind: EOF, Start: start, End: start}
+		*t = Token{Kind: EOF, Start: start, End: start}
+		return
 	}
 	c := src[start]
 
 	// Paths and URIs compete with identifiers and numbers on the longest
 	// match, as in flex.
+	if isDigit(c) {
+		// Likewise a number is no path when its digits are followed by
+		// neither a path character nor a '/'.
+		i := start + 1
+		for i < len(src) && isDigit(src[i]) {
+			i++
+		}
+		if i == len(src) || !isPathChar(src[i]) && src[i] != '/' {
+			l.lexNumber(t, start)
+			return
+		}
+	}
+	if isIDStart(c) {
+		// Most identifiers are followed by a character that can continue
+		// neither a path nor a URI: a path needs a '/' after its first
+		// run of path characters, a URI a ':' after its scheme, and the
+		// only characters of those runs that are not identifier
+		// characters are '.' and '+'. Then the identifier is the longest
+		// match, found without trying the other two.
+		i := start + 1
+		for i < len(src) && isIDChar(src[i]) {
+			i++
+		}
+		if i == len(src) || !mayContinuePathOrURI(src[i]) {
+			l.pos = i
+			l.ident(t, start)
+			return
+		}
+	}
 	if isPathChar(c) || c == '/' {
 		if n := l.matchPath(start); n > 0 {
-			return l.lexPathStart(start, n)
+			l.lexPathStart(t, start, n)
+			return
 		}
 	}
 	if c == '~' && start+1 < len(src) && src[start+1] == '/' {
@@ -152,32 +229,33 @@ func (l *Lexer) lexDefault() Token {
 			} else {
 				l.push(stInPath)
 			}
-			return l.tok(HPATH, start)
+			l.tok(t, HPATH, start)
+			return
 		}
 		if start+2 < len(src) && src[start+2] == '$' && start+3 < len(src) && src[start+3] == '{' {
 			l.pos = start + 2
 			l.push(stInPathSlash)
-			return l.tok(HPATH, start)
+			l.tok(t, HPATH, start)
+			return
 		}
 	}
 	if isIDStart(c) {
 		if n := l.matchURI(start); c != '_' && n > 0 {
 			l.pos = start + n
-			return l.tok(URI, start)
+			l.tok(t, URI, start)
+			return
 		}
 		i := start + 1
 		for i < len(src) && isIDChar(src[i]) {
 			i++
 		}
 		l.pos = i
-		t := l.tok(ID, start)
-		if n := len(t.Text); n >= 2 && n <= 7 {
-			t.Kind = keywordKind(t.Text)
-		}
-		return t
+		l.ident(t, start)
+		return
 	}
 	if isDigit(c) || c == '.' && start+1 < len(src) && isDigit(src[start+1]) {
-		return l.lexNumber(start)
+		l.lexNumber(t, start)
+		return
 	}
 
 	l.pos++
@@ -185,11 +263,11 @@ func (l *Lexer) lexDefault() Token {
 	if l.pos < len(src) {
 		next = src[l.pos]
 	}
-	two := func(k TokenKind) Token { l.pos++; return l.tok(k, start) }
 	switch c {
 	case '"':
 		l.push(stString)
-		return l.tok(QUOTE, start)
+		l.tok(t, QUOTE, start)
+		return
 	case '\'':
 		if next == '\'' {
 			l.pos++
@@ -203,101 +281,163 @@ func (l *Lexer) lexDefault() Token {
 				l.pos = i + 1
 			}
 			l.push(stIndString)
-			return l.tok(IND_STRING_OPEN, start)
+			l.tok(t, IND_STRING_OPEN, start)
+			return
 		}
 	case '$':
 		if next == '{' {
 			l.pos++
 			l.push(stDefault)
-			return l.tok(DOLLAR_CURLY, start)
+			l.tok(t, DOLLAR_CURLY, start)
+			return
 		}
 	case '{':
 		l.push(stDefault)
-		return l.tok(LBRACE, start)
+		l.tok(t, LBRACE, start)
+		return
 	case '}':
 		l.pop()
-		return l.tok(RBRACE, start)
+		l.tok(t, RBRACE, start)
+		return
 	case '(':
-		return l.tok(LPAREN, start)
+		l.tok(t, LPAREN, start)
+		return
 	case ')':
-		return l.tok(RPAREN, start)
+		l.tok(t, RPAREN, start)
+		return
 	case '[':
-		return l.tok(LBRACKET, start)
+		l.tok(t, LBRACKET, start)
+		return
 	case ']':
-		return l.tok(RBRACKET, start)
+		l.tok(t, RBRACKET, start)
+		return
 	case ';':
-		return l.tok(SEMI, start)
+		l.tok(t, SEMI, start)
+		return
 	case ':':
-		return l.tok(COLON, start)
+		l.tok(t, COLON, start)
+		return
 	case ',':
-		return l.tok(COMMA, start)
+		l.tok(t, COMMA, start)
+		return
 	case '@':
-		return l.tok(AT, start)
+		l.tok(t, AT, start)
+		return
 	case '?':
-		return l.tok(QUESTION, start)
+		l.tok(t, QUESTION, start)
+		return
 	case '.':
 		if next == '.' && l.pos+1 < len(src) && src[l.pos+1] == '.' {
 			l.pos += 2
-			return l.tok(ELLIPSIS, start)
+			l.tok(t, ELLIPSIS, start)
+			return
 		}
-		return l.tok(DOT, start)
+		l.tok(t, DOT, start)
+		return
 	case '=':
 		if next == '=' {
-			return two(EQ)
+			l.pos++
+			l.tok(t, EQ, start)
+			return
 		}
-		return l.tok(ASSIGN, start)
+		l.tok(t, ASSIGN, start)
+		return
 	case '!':
 		if next == '=' {
-			return two(NEQ)
+			l.pos++
+			l.tok(t, NEQ, start)
+			return
 		}
-		return l.tok(NOT, start)
+		l.tok(t, NOT, start)
+		return
 	case '<':
 		if next == '=' {
-			return two(LEQ)
+			l.pos++
+			l.tok(t, LEQ, start)
+			return
 		}
 		if next == '|' {
-			return two(PIPE_FROM)
+			l.pos++
+			l.tok(t, PIPE_FROM, start)
+			return
 		}
 		if n := l.matchSearchPath(start); n > 0 {
 			l.pos = start + n
-			return l.tok(SPATH, start)
+			l.tok(t, SPATH, start)
+			return
 		}
-		return l.tok(LT, start)
+		l.tok(t, LT, start)
+		return
 	case '>':
 		if next == '=' {
-			return two(GEQ)
+			l.pos++
+			l.tok(t, GEQ, start)
+			return
 		}
-		return l.tok(GT, start)
+		l.tok(t, GT, start)
+		return
 	case '&':
 		if next == '&' {
-			return two(AND)
+			l.pos++
+			l.tok(t, AND, start)
+			return
 		}
 	case '|':
 		if next == '|' {
-			return two(OR)
+			l.pos++
+			l.tok(t, OR, start)
+			return
 		}
 		if next == '>' {
-			return two(PIPE_INTO)
+			l.pos++
+			l.tok(t, PIPE_INTO, start)
+			return
 		}
 	case '-':
 		if next == '>' {
-			return two(IMPL)
+			l.pos++
+			l.tok(t, IMPL, start)
+			return
 		}
-		return l.tok(MINUS, start)
+		l.tok(t, MINUS, start)
+		return
 	case '/':
 		if next == '/' {
-			return two(UPDATE)
+			l.pos++
+			l.tok(t, UPDATE, start)
+			return
 		}
-		return l.tok(SLASH, start)
+		l.tok(t, SLASH, start)
+		return
 	case '+':
 		if next == '+' {
-			return two(CONCAT)
+			l.pos++
+			l.tok(t, CONCAT, start)
+			return
 		}
-		return l.tok(PLUS, start)
+		l.tok(t, PLUS, start)
+		return
 	case '*':
-		return l.tok(STAR, start)
+		l.tok(t, STAR, start)
+		return
 	}
-	return l.tok(ILLEGAL, start)
+	l.tok(t, ILLEGAL, start)
+	return
+}
+
+// mayContinuePathOrURI reports whether c, after a run of identifier
+// characters, could make that text the start of a path or URI.
+func mayContinuePathOrURI(c byte) bool {
+	return c == '.' || c == '+' || c == '/' || c == ':'
+}
+
+// ident sets *t to the identifier or keyword from start to the current
+// position.
+func (l *Lexer) ident(t *Token, start int) {
+	l.tok(t, ID, start)
+	if n := l.pos - start; n >= 2 && n <= 7 {
+		t.Kind = keywordKind(t.Text)
+	}
 }
 
 // matchPath returns the length of the longest PATH (or PATH_SEG followed by
@@ -343,7 +483,7 @@ func (l *Lexer) matchPath(start int) int {
 	return 0
 }
 
-func (l *Lexer) lexPathStart(start, n int) Token {
+func (l *Lexer) lexPathStart(t *Token, start, n int) {
 	// A path competes with numbers and identifiers; flex takes the longest
 	// match, and a path always contains a '/', so it is longer than either.
 	l.pos = start + n
@@ -352,7 +492,8 @@ func (l *Lexer) lexPathStart(start, n int) Token {
 	} else {
 		l.push(stInPath)
 	}
-	return l.tok(PATH, start)
+	l.tok(t, PATH, start)
+	return
 }
 
 // matchURI returns the length of a URI starting at start, or 0.
@@ -409,7 +550,7 @@ func (l *Lexer) matchSearchPath(start int) int {
 //
 //	INT   = [0-9]+
 //	FLOAT = (([1-9][0-9]*\.[0-9]*)|(0?\.[0-9]+))([Ee][+-]?[0-9]+)?
-func (l *Lexer) lexNumber(start int) Token {
+func (l *Lexer) lexNumber(t *Token, start int) {
 	src := l.src
 	i := start
 	for i < len(src) && isDigit(src[i]) {
@@ -443,29 +584,34 @@ func (l *Lexer) lexNumber(start int) Token {
 	}
 	if floatEnd > intEnd {
 		l.pos = floatEnd
-		return l.tok(FLOAT, start)
+		l.tok(t, FLOAT, start)
+		return
 	}
 	l.pos = intEnd
-	return l.tok(INT, start)
+	l.tok(t, INT, start)
+	return
 }
 
 // lexString lexes inside "…": a piece of text, "${", or the closing quote.
-func (l *Lexer) lexString() Token {
+func (l *Lexer) lexString(t *Token) {
 	src := l.src
 	start := l.pos
 	if start >= len(src) {
-		return Token{Kind: EOF, Start: start, End: start}
+		*t = Token{Kind: EOF, Start: start, End: start}
+		return
 	}
 	switch src[start] {
 	case '"':
 		l.pos++
 		l.pop()
-		return l.tok(QUOTE, start)
+		l.tok(t, QUOTE, start)
+		return
 	case '$':
 		if start+1 < len(src) && src[start+1] == '{' {
 			l.pos += 2
 			l.push(stDefault)
-			return l.tok(DOLLAR_CURLY, start)
+			l.tok(t, DOLLAR_CURLY, start)
+			return
 		}
 	}
 	var b strings.Builder
@@ -547,22 +693,23 @@ loop:
 		// A lone '$' or '\' at the end of the input: the string is
 		// unterminated, which the parser reports as end of file.
 		l.pos = len(src)
-		return Token{Kind: EOF, Start: len(src), End: len(src)}
+		*t = Token{Kind: EOF, Start: len(src), End: len(src)}
+		return
 	}
 	l.pos = i
-	t := l.tok(STR, start)
+	l.tok(t, STR, start)
 	if escaped {
 		t.Text = b.String()
 	}
-	return t
 }
 
 // lexIndString lexes inside an indented string.
-func (l *Lexer) lexIndString() Token {
+func (l *Lexer) lexIndString(t *Token) {
 	src := l.src
 	start := l.pos
 	if start >= len(src) {
-		return Token{Kind: EOF, Start: start, End: start}
+		*t = Token{Kind: EOF, Start: start, End: start}
+		return
 	}
 	c := src[start]
 	if c == '\'' && start+1 < len(src) && src[start+1] == '\'' {
@@ -571,35 +718,42 @@ func (l *Lexer) lexIndString() Token {
 			switch src[start+2] {
 			case '$':
 				l.pos = start + 3
-				return Token{Kind: IND_STR, Start: start, End: l.pos, Text: "$"}
+				*t = Token{Kind: IND_STR, Start: start, End: l.pos, Text: "$"}
+				return
 			case '\'':
 				l.pos = start + 3
-				return Token{Kind: IND_STR, Start: start, End: l.pos, Text: "''"}
+				*t = Token{Kind: IND_STR, Start: start, End: l.pos, Text: "''"}
+				return
 			case '\\':
 				if start+3 < len(src) {
 					l.pos = start + 4
-					return Token{Kind: IND_STR, Start: start, End: l.pos, Text: unescapeChar(src, start+3)}
+					*t = Token{Kind: IND_STR, Start: start, End: l.pos, Text: unescapeChar(src, start+3)}
+					return
 				}
 			}
 		}
 		l.pos = start + 2
 		l.pop()
-		return l.tok(IND_STRING_CLOSE, start)
+		l.tok(t, IND_STRING_CLOSE, start)
+		return
 	}
 	if c == '$' {
 		if start+1 < len(src) && src[start+1] == '{' {
 			l.pos = start + 2
 			l.push(stDefault)
-			return l.tok(DOLLAR_CURLY, start)
+			l.tok(t, DOLLAR_CURLY, start)
+			return
 		}
 		if start+1 >= len(src) || src[start+1] == '\'' {
 			l.pos = start + 1
-			return Token{Kind: IND_STR, Start: start, End: l.pos, Text: "$"}
+			*t = Token{Kind: IND_STR, Start: start, End: l.pos, Text: "$"}
+			return
 		}
 	}
 	if c == '\'' && (start+1 >= len(src) || src[start+1] == '$') {
 		l.pos = start + 1
-		return Token{Kind: IND_STR, Start: start, End: l.pos, Text: "'"}
+		*t = Token{Kind: IND_STR, Start: start, End: l.pos, Text: "'"}
+		return
 	}
 	// ([^$']|\$[^{']|'[^'$])+
 	i := start
@@ -622,9 +776,8 @@ func (l *Lexer) lexIndString() Token {
 		i++
 	}
 	l.pos = i
-	t := l.tok(IND_STR, start)
+	l.tok(t, IND_STR, start)
 	t.Raw = true
-	return t
 }
 
 // unescapeChar decodes the escaped character at src[i] (after a
@@ -645,7 +798,7 @@ func unescapeChar(src string, i int) string {
 // more path text, an interpolation, or the (zero-width) end of the path.
 // The text matched is the longest of PATH, PATH_SEG and PATH_CHAR+, as in
 // Nix's lexer.
-func (l *Lexer) lexInPath() Token {
+func (l *Lexer) lexInPath(t *Token) {
 	src := l.src
 	start := l.pos
 	slash := l.state() == stInPathSlash
@@ -654,7 +807,8 @@ func (l *Lexer) lexInPath() Token {
 		l.push(stInPath)
 		l.push(stDefault)
 		l.pos += 2
-		return l.tok(DOLLAR_CURLY, start)
+		l.tok(t, DOLLAR_CURLY, start)
+		return
 	}
 	i := start
 	for i < len(src) && isPathChar(src[i]) {
@@ -677,10 +831,13 @@ func (l *Lexer) lexInPath() Token {
 		} else {
 			l.push(stInPath)
 		}
-		return l.tok(STR, start)
+		l.tok(t, STR, start)
+		return
 	}
 	if slash {
-		return Token{Kind: ILLEGAL, Start: start, End: start, Err: "path has a trailing slash"}
+		*t = Token{Kind: ILLEGAL, Start: start, End: start, Err: "path has a trailing slash"}
+		return
 	}
-	return Token{Kind: PATH_END, Start: start, End: start}
+	*t = Token{Kind: PATH_END, Start: start, End: start}
+	return
 }

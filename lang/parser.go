@@ -77,6 +77,22 @@ type parser struct {
 	// indScratch holds the parts of the indented strings being parsed,
 	// nested ones (in interpolations) after their outer string's.
 	indScratch []indPart
+	// partScratch holds the parts of the strings being parsed likewise,
+	// until they are copied to a slab at their exact number; textScratch
+	// is for stripping indentation.
+	partScratch []StringPart
+	textScratch []byte
+	// building is the set whose bindings parseBinds is parsing; its
+	// attributes are collected in defScratch from buildingMark on, and
+	// copied to a slab at their exact number when it is done (growing
+	// each set's slice one attribute at a time made most of the parser's
+	// allocations). Sets of attribute paths (the a of a.b = 1) and sets
+	// merged into after they are done grow the usual way.
+	building     *Attrs
+	buildingMark int
+	defScratch   []*AttrDef
+	// formalScratch holds the formals of the functions being parsed.
+	formalScratch []Formal
 	// legacyOr is the `e or` call parseSelect made last; used as an
 	// argument or list element it changes meaning in future Nix, which
 	// warns about it.
@@ -90,16 +106,29 @@ func (p *parser) next() {
 		p.aLen--
 		return
 	}
-	p.tok = p.lx.Next()
+	p.lx.scan(&p.tok)
 }
 
-// peek returns the n-th token after the current one (1 <= n <= 4).
-func (p *parser) peek(n int) Token {
+// tokenHead is what the parser keeps of a token it moves past: a copy of
+// the whole Token, in the hottest paths, cost noticeably more.
+type tokenHead struct {
+	Kind       TokenKind
+	Start, End int
+	Text       string
+}
+
+func (p *parser) head() tokenHead {
+	return tokenHead{p.tok.Kind, p.tok.Start, p.tok.End, p.tok.Text}
+}
+
+// peek returns the n-th token after the current one (1 <= n <= 4). It
+// stays valid until the parser moves on.
+func (p *parser) peek(n int) *Token {
 	for p.aLen < n {
-		p.ahead[(p.aHead+p.aLen)%len(p.ahead)] = p.lx.Next()
+		p.lx.scan(&p.ahead[(p.aHead+p.aLen)%len(p.ahead)])
 		p.aLen++
 	}
-	return p.ahead[(p.aHead+n-1)%len(p.ahead)]
+	return &p.ahead[(p.aHead+n-1)%len(p.ahead)]
 }
 
 func (p *parser) pos(offset int) Pos { return p.file.Pos(offset) }
@@ -131,17 +160,15 @@ func (p *parser) unexpected(expecting string) {
 // expect consumes a token of the given kind or reports an error. In
 // tolerant mode it does not consume on error, so that the caller can
 // resynchronise.
-func (p *parser) expect(k TokenKind, expecting string) Token {
-	t := p.tok
-	if t.Kind != k {
+func (p *parser) expect(k TokenKind, expecting string) {
+	if p.tok.Kind != k {
 		if expecting == "" {
 			expecting = k.String()
 		}
 		p.unexpected(expecting)
-		return t
+		return
 	}
 	p.next()
-	return t
 }
 
 func (p *parser) parseFile() (e Expr) {
@@ -208,7 +235,7 @@ func (p *parser) parseFunction(closer string) Expr {
 			p.enter()
 			body := p.parseFunction(closer)
 			p.leave()
-			return &Lambda{Start: p.pos(start), End: end(body), Arg: name, ArgPos: p.pos(start), Body: body}
+			return alloc(&p.nodes.lambdas, Lambda{Start: p.pos(start), End: end(body), Arg: name, ArgPos: p.pos(start), Body: body})
 		case AT:
 			name := p.tok.Text
 			p.next()
@@ -231,8 +258,8 @@ func (p *parser) parseFunction(closer string) Expr {
 			lam := p.parseFormals(start)
 			if p.tok.Kind == AT {
 				p.next()
-				t := p.expect(ID, "")
-				lam.Arg, lam.ArgPos = t.Text, p.pos(t.Start)
+				lam.Arg, lam.ArgPos = p.tok.Text, p.pos(p.tok.Start)
+				p.expect(ID, "")
 			}
 			p.expect(COLON, "")
 			p.enter()
@@ -249,7 +276,7 @@ func (p *parser) parseFunction(closer string) Expr {
 		p.enter()
 		body := p.parseFunction(closer)
 		p.leave()
-		return &Assert{Start: p.pos(start), End: end(body), Cond: cond, Body: body}
+		return alloc(&p.nodes.asserts, Assert{Start: p.pos(start), End: end(body), Cond: cond, Body: body})
 	case WITH:
 		p.next()
 		attrs := p.parseExpr("';'")
@@ -257,7 +284,7 @@ func (p *parser) parseFunction(closer string) Expr {
 		p.enter()
 		body := p.parseFunction(closer)
 		p.leave()
-		return &With{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body}
+		return alloc(&p.nodes.withs, With{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body})
 	case LET:
 		if p.peek(1).Kind == LBRACE {
 			break // legacy let { … }, an expr_simple
@@ -272,7 +299,7 @@ func (p *parser) parseFunction(closer string) Expr {
 		body := p.parseFunction(closer)
 		p.leave()
 		attrs.Start = p.pos(start)
-		return &Let{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body}
+		return alloc(&p.nodes.lets, Let{Start: p.pos(start), End: end(body), Attrs: attrs, Body: body})
 	}
 	return p.parseIf(closer)
 }
@@ -304,7 +331,16 @@ func (p *parser) isFormals() bool {
 //	formals = '{' [formal {',' formal} [',' ['...']] | '...'] '}'
 //	formal  = ID ['?' expr]
 func (p *parser) parseFormals(start int) *Lambda {
-	lam := &Lambda{Start: p.pos(start), HasFormals: true}
+	lam := alloc(&p.nodes.lambdas, Lambda{Start: p.pos(start), HasFormals: true})
+	// The formals collect in scratch space (a default may hold functions
+	// of its own, whose formals go after these and are gone again before
+	// the next is added), then move to a slab.
+	mark := len(p.formalScratch)
+	defer func() {
+		lam.Formals = p.nodes.formals.copy(p.formalScratch[mark:])
+		clear(p.formalScratch[mark:])
+		p.formalScratch = p.formalScratch[:mark]
+	}()
 	p.expect(LBRACE, "")
 	for {
 		switch p.tok.Kind {
@@ -327,7 +363,7 @@ func (p *parser) parseFormals(start int) *Lambda {
 				p.next()
 				f.Default = p.parseExpr("'}' or ','")
 			}
-			lam.Formals = append(lam.Formals, f)
+			p.formalScratch = append(p.formalScratch, f)
 			switch p.tok.Kind {
 			case COMMA:
 				p.next()
@@ -399,7 +435,7 @@ func (p *parser) parseIf(closer string) Expr {
 	then := p.parseExpr("'else'")
 	p.expect(ELSE, "")
 	els := p.parseExpr(closer)
-	return &If{Start: p.pos(start), End: end(els), Cond: cond, Then: then, Else: els}
+	return alloc(&p.nodes.ifs, If{Start: p.pos(start), End: end(els), Cond: cond, Then: then, Else: els})
 }
 
 // Binary operator precedences, lowest first, as in Nix's grammar:
@@ -465,11 +501,11 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 	case NOT:
 		p.next()
 		operand := p.parseOp(precNot+1, closer)
-		x = &UnaryOp{Start: p.pos(start), End: end(operand), Op: NOT, X: operand}
+		x = alloc(&p.nodes.unaries, UnaryOp{Start: p.pos(start), End: end(operand), Op: NOT, X: operand})
 	case MINUS:
 		p.next()
 		operand := p.parseOp(precNegate, closer)
-		x = &UnaryOp{Start: p.pos(start), End: end(operand), Op: MINUS, X: operand}
+		x = alloc(&p.nodes.unaries, UnaryOp{Start: p.pos(start), End: end(operand), Op: MINUS, X: operand})
 	default:
 		x = p.parseApp(closer)
 	}
@@ -478,7 +514,7 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 	// tree one level deeper, as parentheses would: count it.
 	links := 0
 	for {
-		op := p.tok
+		op := p.head()
 		prec, right, nonAssoc := binaryPrec(op.Kind)
 		if prec == 0 || prec < minPrec {
 			break
@@ -500,7 +536,7 @@ func (p *parser) parseOp(minPrec int, closer string) Expr {
 		p.next()
 		if op.Kind == QUESTION {
 			path := p.parseAttrPath()
-			x = &HasAttr{Start: p.pos(start), End: p.pos(p.prevEnd(path)), OpPos: p.pos(op.Start), X: x, Path: path}
+			x = alloc(&p.nodes.hasAttrs, HasAttr{Start: p.pos(start), End: p.pos(p.prevEnd(path)), OpPos: p.pos(op.Start), X: x, Path: path})
 		} else {
 			next := prec + 1
 			if right {
@@ -637,10 +673,20 @@ func (p *parser) parseSelect(closer string) Expr {
 //	attrpath = attrname {'.' attrname}
 //	attrname = ID | OR_KW | '"' string_parts '"' | DOLLAR_CURLY expr '}'
 func (p *parser) parseAttrPath() []AttrName {
-	// Collect into a scratch buffer (reentrant: a dynamic name may hold
-	// an expression with paths of its own), then copy to a slab.
 	mark := len(p.pathScratch)
-	defer func() { p.pathScratch = p.pathScratch[:mark] }()
+	path := p.parseAttrPathScratch()
+	p.pathScratch = p.pathScratch[:mark]
+	return p.nodes.paths.copy(path)
+}
+
+// parseAttrPathScratch parses an attribute path into p.pathScratch, for a
+// caller that does not keep it: the caller truncates p.pathScratch back
+// to its length before the call when done. Parsing goes on meanwhile
+// (a dynamic name, or the value of a binding, may hold paths of their
+// own), but those are added after this one, or in a new array if the
+// scratch space grows, so the returned slice stays intact.
+func (p *parser) parseAttrPathScratch() []AttrName {
+	mark := len(p.pathScratch)
 	for {
 		a, ok := p.parseAttrName()
 		if !ok {
@@ -652,13 +698,13 @@ func (p *parser) parseAttrPath() []AttrName {
 		}
 		p.next()
 	}
-	return p.nodes.paths.copy(p.pathScratch[mark:])
+	return p.pathScratch[mark:len(p.pathScratch):len(p.pathScratch)]
 }
 
 const attrNameExpected = "identifier or 'or' or '${' or '\"'"
 
 func (p *parser) parseAttrName() (AttrName, bool) {
-	t := p.tok
+	t := p.head()
 	switch t.Kind {
 	case ID, OR_KW:
 		p.next()
@@ -692,7 +738,7 @@ func (p *parser) parseAttrName() (AttrName, bool) {
 //	            | LET '{' binds '}' | REC '{' binds '}' | '{' binds '}'
 //	            | '[' expr_select* ']'
 func (p *parser) parseSimple(closer string) Expr {
-	t := p.tok
+	t := p.head()
 	start := p.pos(t.Start)
 	switch t.Kind {
 	case ID:
@@ -719,7 +765,7 @@ func (p *parser) parseSimple(closer string) Expr {
 			// Out of range (1e999, 1e-999) included, as strtod reports.
 			p.errorAt(t.Start, "invalid float '"+t.Text+"'")
 		}
-		return &Float{Start: start, End: p.pos(t.End), Value: f}
+		return alloc(&p.nodes.floats, Float{Start: start, End: p.pos(t.End), Value: f})
 	case QUOTE:
 		return p.parseString()
 	case IND_STRING_OPEN:
@@ -769,7 +815,7 @@ func (p *parser) parseSimple(closer string) Expr {
 		return attrs
 	case LBRACKET:
 		p.next()
-		list := &List{Start: start}
+		list := alloc(&p.nodes.lists, List{Start: start})
 		var elemBuf [16]Expr
 		elems := elemBuf[:0]
 		p.enter()
@@ -802,17 +848,12 @@ func (p *parser) parseString() *String {
 	s := p.nodes.strings.new()
 	*s = String{Start: p.pos(p.tok.Start)}
 	p.next() // the opening quote
+	mark := len(p.partScratch)
 	for {
 		switch p.tok.Kind {
 		case STR:
 			p.checkNUL(p.tok)
-			part := StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text}
-			if len(s.Parts) == 0 {
-				s.one[0] = part
-				s.Parts = s.one[:]
-			} else {
-				s.Parts = append(s.Parts, part)
-			}
+			p.partScratch = append(p.partScratch, StringPart{Pos: p.pos(p.tok.Start), Text: p.tok.Text})
 			p.next()
 			continue
 		case DOLLAR_CURLY:
@@ -820,13 +861,7 @@ func (p *parser) parseString() *String {
 			p.next()
 			e := p.parseExpr("'}'")
 			p.expect(RBRACE, "")
-			part := StringPart{Pos: pos, Expr: e}
-			if len(s.Parts) == 0 {
-				s.one[0] = part
-				s.Parts = s.one[:]
-			} else {
-				s.Parts = append(s.Parts, part)
-			}
+			p.partScratch = append(p.partScratch, StringPart{Pos: pos, Expr: e})
 			continue
 		case QUOTE:
 			s.End = p.pos(p.tok.End)
@@ -835,12 +870,27 @@ func (p *parser) parseString() *String {
 			p.unexpected("'\"'")
 			s.End = p.pos(p.tok.Start)
 		}
-		if len(s.Parts) == 0 {
-			s.one[0] = StringPart{Pos: s.Start}
-			s.Parts = s.one[:]
-		}
+		p.setParts(s, mark)
 		return s
 	}
+}
+
+// setParts gives s the parts collected in p.partScratch from mark on (an
+// empty text if there are none), and drops them from the scratch space.
+func (p *parser) setParts(s *String, mark int) {
+	parts := p.partScratch[mark:]
+	switch len(parts) {
+	case 0:
+		s.one[0] = StringPart{Pos: s.Start}
+		s.Parts = s.one[:]
+	case 1:
+		s.one[0] = parts[0]
+		s.Parts = s.one[:]
+	default:
+		s.Parts = p.nodes.parts.copy(parts)
+	}
+	clear(parts) // hold no expressions
+	p.partScratch = p.partScratch[:mark]
 }
 
 // checkNUL rejects string text with NUL bytes, which Nix strings cannot
@@ -855,7 +905,7 @@ func (p *parser) checkNUL(t Token) {
 //
 //	ind_string = IND_STRING_OPEN {IND_STR | DOLLAR_CURLY expr '}'} IND_STRING_CLOSE
 func (p *parser) parseIndString() *String {
-	s := &String{Start: p.pos(p.tok.Start), Indented: true}
+	s := alloc(&p.nodes.strings, String{Start: p.pos(p.tok.Start), Indented: true})
 	p.next()
 	start := len(p.indScratch)
 	defer func() {
@@ -883,11 +933,9 @@ func (p *parser) parseIndString() *String {
 			p.unexpected("end of an indented string")
 			s.End = p.pos(p.tok.Start)
 		}
-		s.Parts = stripIndentation(p.indScratch[start:])
-		if len(s.Parts) == 0 {
-			s.one[0] = StringPart{Pos: s.Start}
-			s.Parts = s.one[:]
-		}
+		mark := len(p.partScratch)
+		p.partScratch, p.textScratch = stripIndentation(p.indScratch[start:], p.partScratch, p.textScratch)
+		p.setParts(s, mark)
 		return s
 	}
 }
@@ -897,7 +945,7 @@ func (p *parser) parseIndString() *String {
 //	path = (PATH | HPATH) {STR | DOLLAR_CURLY expr '}'} PATH_END
 func (p *parser) parsePath() Expr {
 	t := p.tok
-	e := &Path{Start: p.pos(t.Start), Raw: t.Text}
+	e := alloc(&p.nodes.pathLits, Path{Start: p.pos(t.Start), Raw: t.Text})
 	switch {
 	case t.Kind == HPATH:
 		e.Kind = PathHome
@@ -973,16 +1021,29 @@ func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
 	attrs := p.nodes.attrs.new()
 	*attrs = Attrs{Start: start}
 	m := newAttrMerger(p, attrs)
+	outer, outerMark := p.building, p.buildingMark
+	p.building, p.buildingMark = attrs, len(p.defScratch)
+	defer func() {
+		// Deferred, so that the set is left consistent even when a
+		// bailout unwinds through it.
+		attrs.Attrs = p.nodes.defPtrs.copy(p.defScratch[p.buildingMark:])
+		clear(p.defScratch[p.buildingMark:])
+		p.defScratch = p.defScratch[:p.buildingMark]
+		p.building, p.buildingMark = outer, outerMark
+	}()
 	for p.tok.Kind != until && p.tok.Kind != EOF {
 		switch p.tok.Kind {
 		case INHERIT:
 			p.parseInherit(m)
 		case ID, OR_KW, QUOTE, DOLLAR_CURLY:
 			pathStart := p.pos(p.tok.Start)
-			path := p.parseAttrPath()
+			// The path is only needed until the binding is added.
+			mark := len(p.pathScratch)
+			path := p.parseAttrPathScratch()
 			if p.tok.Kind != ASSIGN {
 				p.unexpected("'.' or '='")
 				p.skipBinding(until)
+				p.pathScratch = p.pathScratch[:mark]
 				continue
 			}
 			p.next()
@@ -999,6 +1060,7 @@ func (p *parser) parseBinds(until TokenKind, start Pos) *Attrs {
 				p.next()
 			}
 			m.addPath(path, pathStart, value)
+			p.pathScratch = p.pathScratch[:mark]
 		default:
 			if until == RBRACE {
 				p.unexpected("'inherit'")

@@ -38,12 +38,21 @@ func (p Position) String() string {
 }
 
 // File is one source text registered in a FileSet. It keeps the text (for
-// error snippets) and a table of line starts, filled in by the lexer.
+// error snippets) and a table of line starts, made when first needed:
+// most files are parsed and evaluated without a position ever being
+// decoded, and the table of a big file takes a while to fill.
 type File struct {
-	name  string
-	base  int
-	src   string
-	lines []int // offsets of line starts; lines[0] == 0
+	name      string
+	base      int
+	src       string
+	linesOnce sync.Once
+	lines     []int // offsets of line starts; lines[0] == 0
+}
+
+// lineStarts returns the table of line starts.
+func (f *File) lineStarts() []int {
+	f.linesOnce.Do(f.computeLines)
+	return f.lines
 }
 
 // Name is the file name as given when the file was added.
@@ -63,23 +72,25 @@ func (f *File) Offset(p Pos) int { return int(p) - f.base }
 
 // Position decodes an offset within this file.
 func (f *File) Position(offset int) Position {
-	i := sort.Search(len(f.lines), func(i int) bool { return f.lines[i] > offset }) - 1
+	lines := f.lineStarts()
+	i := sort.Search(len(lines), func(i int) bool { return lines[i] > offset }) - 1
 	if i < 0 {
 		i = 0
 	}
-	return Position{Filename: f.name, Offset: offset, Line: i + 1, Col: offset - f.lines[i] + 1}
+	return Position{Filename: f.name, Offset: offset, Line: i + 1, Col: offset - lines[i] + 1}
 }
 
 // Line returns the text of the 1-based line n, without its terminator, and
 // whether the line exists.
 func (f *File) Line(n int) (string, bool) {
-	if n < 1 || n > len(f.lines) {
+	lines := f.lineStarts()
+	if n < 1 || n > len(lines) {
 		return "", false
 	}
-	start := f.lines[n-1]
+	start := lines[n-1]
 	end := len(f.src)
-	if n < len(f.lines) {
-		end = f.lines[n]
+	if n < len(lines) {
+		end = lines[n]
 	}
 	s := f.src[start:end]
 	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
@@ -89,7 +100,7 @@ func (f *File) Line(n int) (string, bool) {
 }
 
 // LineCount is the number of lines; a final newline starts an (empty) line.
-func (f *File) LineCount() int { return len(f.lines) }
+func (f *File) LineCount() int { return len(f.lineStarts()) }
 
 // computeLines fills the line table. Nix treats "\r\n" and a lone "\r" as
 // line ends too.
@@ -125,7 +136,6 @@ func NewFileSet() *FileSet { return &FileSet{base: 1} }
 // AddFile registers a source text under a name and returns its File.
 func (s *FileSet) AddFile(name string, src string) *File {
 	f := &File{name: name, src: src}
-	f.computeLines()
 	s.mu.Lock()
 	f.base = s.base
 	s.base += len(src) + 1 // +1 so that the EOF position is inside the file

@@ -17,12 +17,13 @@ const (
 
 // Binding is the resolution of a variable reference.
 type Binding struct {
-	Kind  BindingKind
-	Up    int
-	Index int
+	Kind BindingKind
 	// Global: found in the outermost scope (the global names); Index is
-	// the index among them.
+	// the index among them. (Next to Kind, so that the two share a word:
+	// every variable and most operators hold a Binding.)
 	Global bool
+	Up     int
+	Index  int
 	// Def is where the variable is bound; NoPos for the base scope.
 	Def Pos
 	// With is the innermost enclosing with, for Dynamic bindings.
@@ -35,8 +36,13 @@ type StaticEnv struct {
 	Up    *StaticEnv
 	Names []string
 	// Defs, if not nil, holds the definition position of each name.
-	Defs     []Pos
-	index    map[string]int
+	Defs  []Pos
+	index map[string]int
+	// The scopes Resolve makes take their names from the node that binds
+	// them rather than from copies in Names and Defs: attrs are those of
+	// a let or rec set, lam the argument and formals of a function.
+	attrs    []*AttrDef
+	lam      *Lambda
 	with     bool
 	withExpr *With
 }
@@ -46,25 +52,80 @@ func NewStaticEnv(up *StaticEnv, names []string) *StaticEnv {
 	return &StaticEnv{Up: up, Names: names}
 }
 
-func (s *StaticEnv) find(name string) (int, bool) {
-	if len(s.Names) < 12 {
+// scopeIndexThreshold is the number of names from which a scope is
+// searched through a map; smaller ones are searched linearly, which is
+// faster than building the map.
+const scopeIndexThreshold = 32
+
+// find returns the index of name in the scope and where it is defined
+// (NoPos if the scope does not know). The first of duplicate names wins.
+func (s *StaticEnv) find(name string) (int, Pos, bool) {
+	switch {
+	case s.lam != nil:
+		i := 0
+		if s.lam.Arg != "" {
+			if s.lam.Arg == name {
+				return 0, s.lam.ArgPos, true
+			}
+			i = 1
+		}
+		for j := range s.lam.Formals {
+			if f := &s.lam.Formals[j]; f.Name == name {
+				return i + j, f.Pos, true
+			}
+		}
+		return 0, NoPos, false
+	case s.attrs != nil && len(s.attrs) < scopeIndexThreshold:
+		for i, d := range s.attrs {
+			if d.Name == name {
+				return i, d.Pos, true
+			}
+		}
+		return 0, NoPos, false
+	case s.attrs == nil && len(s.Names) < scopeIndexThreshold:
 		for i, n := range s.Names {
 			if n == name {
-				return i, true
+				return i, s.def(i), true
 			}
 		}
-		return 0, false
+		return 0, NoPos, false
 	}
 	if s.index == nil {
-		s.index = make(map[string]int, len(s.Names))
-		for i, n := range s.Names {
-			if _, dup := s.index[n]; !dup {
-				s.index[n] = i
-			}
-		}
+		s.buildIndex()
 	}
 	i, ok := s.index[name]
-	return i, ok
+	if !ok {
+		return 0, NoPos, false
+	}
+	if s.attrs != nil {
+		return i, s.attrs[i].Pos, true
+	}
+	return i, s.def(i), true
+}
+
+func (s *StaticEnv) def(i int) Pos {
+	if s.Defs == nil {
+		return NoPos
+	}
+	return s.Defs[i]
+}
+
+func (s *StaticEnv) buildIndex() {
+	if s.attrs != nil {
+		s.index = make(map[string]int, len(s.attrs))
+		for i, d := range s.attrs {
+			if _, dup := s.index[d.Name]; !dup {
+				s.index[d.Name] = i
+			}
+		}
+		return
+	}
+	s.index = make(map[string]int, len(s.Names))
+	for i, n := range s.Names {
+		if _, dup := s.index[n]; !dup {
+			s.index[n] = i
+		}
+	}
 }
 
 // Resolve binds every variable of e to its definition, the way Nix does
@@ -89,6 +150,7 @@ type resolver struct {
 	fset     *FileSet
 	errs     ErrorList
 	tolerant bool
+	free     []*StaticEnv // scopes for newScope to reuse
 }
 
 func (r *resolver) errorAt(pos Pos, msg string) {
@@ -119,12 +181,8 @@ func (r *resolver) bind(name string, pos Pos, env *StaticEnv) Binding {
 			}
 			continue
 		}
-		if i, ok := s.find(name); ok {
-			b := Binding{Kind: Static, Up: level, Index: i, Global: s.Up == nil}
-			if s.Defs != nil {
-				b.Def = s.Defs[i]
-			}
-			return b
+		if i, def, ok := s.find(name); ok {
+			return Binding{Kind: Static, Up: level, Index: i, Global: s.Up == nil, Def: def}
 		}
 	}
 	if withLevel < 0 {
@@ -150,15 +208,30 @@ func (r *resolver) parts(parts []StringPart, env *StaticEnv) {
 	}
 }
 
-// attrScope is the scope of a let or rec set: its static names.
-func attrScope(a *Attrs, up *StaticEnv) *StaticEnv {
-	names := make([]string, len(a.Attrs))
-	defs := make([]Pos, len(a.Attrs))
-	for i, d := range a.Attrs {
-		names[i] = d.Name
-		defs[i] = d.Pos
+// newScope returns an empty scope above up, recycled if possible: Resolve
+// makes one for each function, let, rec set and with, and keeps none of
+// them once their body is resolved (see release).
+func (r *resolver) newScope(up *StaticEnv) *StaticEnv {
+	if n := len(r.free); n > 0 {
+		s := r.free[n-1]
+		r.free = r.free[:n-1]
+		s.Up = up
+		return s
 	}
-	return &StaticEnv{Up: up, Names: names, Defs: defs}
+	return &StaticEnv{Up: up}
+}
+
+// release makes s, no longer in use, available to newScope.
+func (r *resolver) release(s *StaticEnv) {
+	*s = StaticEnv{}
+	r.free = append(r.free, s)
+}
+
+// attrScope is the scope of a let or rec set: its static names.
+func (r *resolver) attrScope(a *Attrs, up *StaticEnv) *StaticEnv {
+	s := r.newScope(up)
+	s.attrs = a.Attrs
+	return s
 }
 
 // bindings resolves the values of a set whose own scope is inner (the
@@ -203,7 +276,9 @@ func (r *resolver) expr(e Expr, env *StaticEnv) {
 		r.attrPath(e.Path, env)
 	case *Attrs:
 		if e.Rec {
-			r.bindings(e, attrScope(e, env), env)
+			scope := r.attrScope(e, env)
+			r.bindings(e, scope, env)
+			r.release(scope)
 		} else {
 			r.bindings(e, env, env)
 		}
@@ -212,34 +287,26 @@ func (r *resolver) expr(e Expr, env *StaticEnv) {
 			r.expr(x, env)
 		}
 	case *Lambda:
-		n := len(e.Formals)
-		if e.Arg != "" {
-			n++
-		}
-		scope := &StaticEnv{Up: env, Names: make([]string, 0, n), Defs: make([]Pos, 0, n)}
-		if e.Arg != "" {
-			scope.Names = append(scope.Names, e.Arg)
-			scope.Defs = append(scope.Defs, e.ArgPos)
-		}
-		for _, f := range e.Formals {
-			scope.Names = append(scope.Names, f.Name)
-			scope.Defs = append(scope.Defs, f.Pos)
-		}
+		// The scope's names are the argument, if any, then the formals.
+		scope := r.newScope(env)
+		scope.lam = e
 		for _, f := range e.Formals {
 			if f.Default != nil {
 				r.expr(f.Default, scope)
 			}
 		}
 		r.expr(e.Body, scope)
+		r.release(scope)
 	case *Call:
 		r.expr(e.Fn, env)
 		for _, a := range e.Args {
 			r.expr(a, env)
 		}
 	case *Let:
-		scope := attrScope(e.Attrs, env)
+		scope := r.attrScope(e.Attrs, env)
 		r.bindings(e.Attrs, scope, env)
 		r.expr(e.Body, scope)
+		r.release(scope)
 	case *With:
 		e.PrevWith, e.ParentWith = 0, nil
 		level := 1
@@ -250,7 +317,10 @@ func (r *resolver) expr(e Expr, env *StaticEnv) {
 			}
 		}
 		r.expr(e.Attrs, env)
-		r.expr(e.Body, &StaticEnv{Up: env, with: true, withExpr: e})
+		scope := r.newScope(env)
+		scope.with, scope.withExpr = true, e
+		r.expr(e.Body, scope)
+		r.release(scope)
 	case *If:
 		r.expr(e.Cond, env)
 		r.expr(e.Then, env)

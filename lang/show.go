@@ -1,7 +1,8 @@
 package lang
 
 import (
-	"sort"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -10,30 +11,60 @@ import (
 // parenthesised and desugared (a - b is (__sub a b), nested attribute
 // paths are merged, attributes and formals are sorted).
 func Show(e Expr) string {
-	var b strings.Builder
-	Fprint(&b, e)
-	return b.String()
+	var s shower
+	s.expr(e)
+	return string(s.buf)
 }
 
 // Fprint writes Show(e) to b.
 func Fprint(b *strings.Builder, e Expr) {
-	s := shower{b: b}
-	s.expr(e)
+	ShowTo(b, e)
 }
+
+// ShowTo writes Show(e) to w as it goes, in pieces of some tens of
+// kilobytes, so that printing a big tree needs no buffer the size of its
+// text. It returns the first write error.
+func ShowTo(w io.Writer, e Expr) error {
+	s := shower{w: w, buf: make([]byte, 0, showFlushSize+4<<10)}
+	s.expr(e)
+	s.flush()
+	return s.err
+}
+
+// showFlushSize is how much text ShowTo collects before writing it out.
+const showFlushSize = 64 << 10
 
 // ShowSource is Show in a form that always parses back to a tree with the
 // same Show: floats keep full precision in Nix's float syntax and
 // interpolated paths are written as paths.
 func ShowSource(e Expr) string {
-	var b strings.Builder
-	s := shower{b: &b, source: true}
+	s := shower{source: true}
 	s.expr(e)
-	return b.String()
+	return string(s.buf)
 }
 
+// shower appends the printed form to buf, which it writes to w (if set)
+// whenever it has grown past showFlushSize.
 type shower struct {
-	b      *strings.Builder
+	buf    []byte
+	w      io.Writer
+	err    error
 	source bool
+	// defs and formals are scratch space for sorting the attributes and
+	// formals of the sets and functions being printed, nested ones after
+	// those of their parents.
+	defs    []*AttrDef
+	formals []Formal
+}
+
+func (s *shower) flush() {
+	if s.w == nil || len(s.buf) == 0 {
+		return
+	}
+	if s.err == nil {
+		_, s.err = s.w.Write(s.buf)
+	}
+	s.buf = s.buf[:0]
 }
 
 // floatLiteral writes f in Nix's float syntax, exactly.
@@ -49,33 +80,68 @@ func floatLiteral(f float64) string {
 	return mant
 }
 
-func (s shower) str(x string) { s.b.WriteString(x) }
+func (s *shower) str(x string) { s.buf = append(s.buf, x...) }
+
+// literalEscape is the escape Nix writes for x[i] in a string literal, or
+// "" if the byte stands for itself.
+func literalEscape(x string, i int) string {
+	switch x[i] {
+	case '"':
+		return `\"`
+	case '\\':
+		return `\\`
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	case '\t':
+		return `\t`
+	case '$':
+		if i+1 < len(x) && x[i+1] == '{' {
+			return `\$`
+		}
+	}
+	return ""
+}
+
+// mayNeedEscape marks the bytes literalEscape may escape, so that runs of
+// other bytes are copied at once.
+var mayNeedEscape = [256]bool{'"': true, '\\': true, '\n': true, '\r': true, '\t': true, '$': true}
 
 // WriteStringLiteral writes x as a Nix string literal with Nix's escapes.
 func WriteStringLiteral(b *strings.Builder, x string) {
 	b.WriteByte('"')
+	from := 0
 	for i := 0; i < len(x); i++ {
-		switch c := x[i]; c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '$':
-			if i+1 < len(x) && x[i+1] == '{' {
-				b.WriteString(`\$`)
-			} else {
-				b.WriteByte('$')
-			}
-		default:
-			b.WriteByte(c)
+		if !mayNeedEscape[x[i]] {
+			continue
+		}
+		if esc := literalEscape(x, i); esc != "" {
+			b.WriteString(x[from:i])
+			b.WriteString(esc)
+			from = i + 1
 		}
 	}
+	b.WriteString(x[from:])
 	b.WriteByte('"')
+}
+
+// appendStringLiteral is WriteStringLiteral appending to buf.
+func appendStringLiteral(buf []byte, x string) []byte {
+	buf = append(buf, '"')
+	from := 0
+	for i := 0; i < len(x); i++ {
+		if !mayNeedEscape[x[i]] {
+			continue
+		}
+		if esc := literalEscape(x, i); esc != "" {
+			buf = append(buf, x[from:i]...)
+			buf = append(buf, esc...)
+			from = i + 1
+		}
+	}
+	buf = append(buf, x[from:]...)
+	return append(buf, '"')
 }
 
 // IsPlainIdentifier reports whether an attribute name can be written
@@ -107,13 +173,21 @@ func WriteAttrName(b *strings.Builder, name string) {
 	}
 }
 
+// appendAttrName is WriteAttrName appending to buf.
+func appendAttrName(buf []byte, name string) []byte {
+	if IsPlainIdentifier(name) {
+		return append(buf, name...)
+	}
+	return appendStringLiteral(buf, name)
+}
+
 // FormatFloat formats a float like C++'s default stream output (%g with
 // six significant digits), which is how Nix shows floats in expressions.
 func FormatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', 6, 64)
 }
 
-func (s shower) parts(parts []StringPart) {
+func (s *shower) parts(parts []StringPart) {
 	s.str("(")
 	for i, p := range parts {
 		if i > 0 {
@@ -122,14 +196,14 @@ func (s shower) parts(parts []StringPart) {
 		if p.Expr != nil {
 			s.expr(p.Expr)
 		} else {
-			WriteStringLiteral(s.b, p.Text)
+			s.buf = appendStringLiteral(s.buf, p.Text)
 		}
 	}
 	s.str(")")
 }
 
 // attrPath writes an attribute path.
-func (s shower) attrPath(path []AttrName) {
+func (s *shower) attrPath(path []AttrName) {
 	for i, a := range path {
 		if i > 0 {
 			s.str(".")
@@ -137,14 +211,14 @@ func (s shower) attrPath(path []AttrName) {
 		if a.Expr != nil {
 			s.dynamicName(a.Expr)
 		} else {
-			WriteAttrName(s.b, a.Name)
+			s.buf = appendAttrName(s.buf, a.Name)
 		}
 	}
 }
 
 // dynamicName writes a computed attribute name: "${e}" as Nix shows it,
 // or, in source form, the string itself or ${e}, which parse back alike.
-func (s shower) dynamicName(e Expr) {
+func (s *shower) dynamicName(e Expr) {
 	if s.source {
 		if str, ok := e.(*String); ok {
 			s.expr(str)
@@ -164,7 +238,7 @@ func (s shower) dynamicName(e Expr) {
 // keeps the meaning (every part coerced to a string) on a reparse.
 // Adjacent literal parts are written as one, so that escapes work across
 // their boundary.
-func (s shower) interpolated(parts []StringPart) {
+func (s *shower) interpolated(parts []StringPart) {
 	s.str(`"`)
 	for i := 0; i < len(parts); i++ {
 		if parts[i].Expr != nil {
@@ -178,9 +252,7 @@ func (s shower) interpolated(parts []StringPart) {
 			i++
 			text += parts[i].Text
 		}
-		var lit strings.Builder
-		WriteStringLiteral(&lit, text)
-		out := lit.String()
+		out := string(appendStringLiteral(nil, text))
 		out = out[1 : len(out)-1]
 		if strings.HasSuffix(text, "$") && i+1 < len(parts) {
 			out = out[:len(out)-1] + `\$` // "$${" would not interpolate
@@ -190,30 +262,37 @@ func (s shower) interpolated(parts []StringPart) {
 	s.str(`"`)
 }
 
-func (s shower) call(fn string, args ...Expr) {
+// call writes (fn x y).
+func (s *shower) call(fn string, x, y Expr) {
 	s.str("(")
 	s.str(fn)
-	for _, a := range args {
-		s.str(" ")
-		s.expr(a)
-	}
+	s.str(" ")
+	s.expr(x)
+	s.str(" ")
+	s.expr(y)
 	s.str(")")
 }
 
-func (s shower) expr(e Expr) {
+func (s *shower) expr(e Expr) {
+	if len(s.buf) >= showFlushSize {
+		s.flush()
+	}
+	if s.err != nil {
+		return // nothing more can be written
+	}
 	switch e := e.(type) {
 	case *Int:
-		s.str(strconv.FormatInt(e.Value, 10))
+		s.buf = strconv.AppendInt(s.buf, e.Value, 10)
 	case *Float:
 		if s.source {
 			s.str(floatLiteral(e.Value))
 		} else {
-			s.str(FormatFloat(e.Value))
+			s.buf = strconv.AppendFloat(s.buf, e.Value, 'g', 6, 64) // FormatFloat
 		}
 	case *String:
 		switch {
 		case e.IsLiteral():
-			WriteStringLiteral(s.b, e.Literal())
+			s.buf = appendStringLiteral(s.buf, e.Literal())
 		case s.source:
 			s.interpolated(e.Parts)
 		default:
@@ -248,13 +327,13 @@ func (s shower) expr(e Expr) {
 			if p.Expr != nil {
 				s.expr(p.Expr)
 			} else {
-				WriteStringLiteral(s.b, p.Text)
+				s.buf = appendStringLiteral(s.buf, p.Text)
 			}
 		}
 		s.str(")")
 	case *SearchPath:
 		s.str("(__findFile __nixPath ")
-		WriteStringLiteral(s.b, e.Path)
+		s.buf = appendStringLiteral(s.buf, e.Path)
 		s.str(")")
 	case *Var:
 		s.str(e.Name)
@@ -294,36 +373,7 @@ func (s shower) expr(e Expr) {
 		}
 		s.str("]")
 	case *Lambda:
-		s.str("(")
-		if e.HasFormals {
-			s.str("{ ")
-			formals := append([]Formal(nil), e.Formals...)
-			sort.SliceStable(formals, func(i, j int) bool { return formals[i].Name < formals[j].Name })
-			for i, f := range formals {
-				if i > 0 {
-					s.str(", ")
-				}
-				s.str(f.Name)
-				if f.Default != nil {
-					s.str(" ? ")
-					s.expr(f.Default)
-				}
-			}
-			if e.Ellipsis {
-				if len(formals) > 0 {
-					s.str(", ")
-				}
-				s.str("...")
-			}
-			s.str(" }")
-			if e.Arg != "" {
-				s.str(" @ ")
-			}
-		}
-		s.str(e.Arg)
-		s.str(": ")
-		s.expr(e.Body)
-		s.str(")")
+		s.lambda(e)
 	case *Call:
 		s.str("(")
 		s.expr(e.Fn)
@@ -380,7 +430,50 @@ func (s shower) expr(e Expr) {
 	}
 }
 
-func (s shower) binary(e *BinaryOp) {
+func (s *shower) lambda(e *Lambda) {
+	s.str("(")
+	if e.HasFormals {
+		s.str("{ ")
+		mark := len(s.formals)
+		s.formals = append(s.formals, e.Formals...)
+		formals := s.formals[mark:]
+		if !slices.IsSortedFunc(formals, compareFormals) {
+			slices.SortStableFunc(formals, compareFormals)
+		}
+		for i, f := range formals {
+			if i > 0 {
+				s.str(", ")
+			}
+			s.str(f.Name)
+			if f.Default != nil {
+				s.str(" ? ")
+				s.expr(f.Default)
+			}
+		}
+		clear(s.formals[mark:]) // hold no expressions
+		s.formals = s.formals[:mark]
+		if e.Ellipsis {
+			if len(formals) > 0 {
+				s.str(", ")
+			}
+			s.str("...")
+		}
+		s.str(" }")
+		if e.Arg != "" {
+			s.str(" @ ")
+		}
+	}
+	s.str(e.Arg)
+	s.str(": ")
+	s.expr(e.Body)
+	s.str(")")
+}
+
+func compareFormals(a, b Formal) int { return strings.Compare(a.Name, b.Name) }
+
+func compareDefs(a, b *AttrDef) int { return strings.Compare(a.Name, b.Name) }
+
+func (s *shower) binary(e *BinaryOp) {
 	switch e.Op {
 	case MINUS:
 		s.call("__sub", e.X, e.Y)
@@ -448,9 +541,15 @@ func binaryOpText(k TokenKind) string {
 // bindings prints the bindings of a set or let: plain inherits, then
 // inherit (e) groups, then definitions, all sorted by name, then dynamic
 // attributes in source order.
-func (s shower) bindings(a *Attrs) {
-	defs := append([]*AttrDef(nil), a.Attrs...)
-	sort.SliceStable(defs, func(i, j int) bool { return defs[i].Name < defs[j].Name })
+func (s *shower) bindings(a *Attrs) {
+	// Sorted in scratch space; nested sets append theirs after it (the
+	// slice may move, but defs keeps this part).
+	mark := len(s.defs)
+	s.defs = append(s.defs, a.Attrs...)
+	defs := s.defs[mark:]
+	if !slices.IsSortedFunc(defs, compareDefs) {
+		slices.SortStableFunc(defs, compareDefs)
+	}
 	first := true
 	for _, d := range defs {
 		if d.Kind != AttrInherited {
@@ -461,27 +560,26 @@ func (s shower) bindings(a *Attrs) {
 			first = false
 		}
 		s.str(" ")
-		WriteAttrName(s.b, d.Name)
+		s.buf = appendAttrName(s.buf, d.Name)
 	}
 	if !first {
 		s.str("; ")
 	}
 	for i, from := range a.InheritFrom {
-		var names []string
-		for _, d := range defs {
-			if d.Kind == AttrInheritedFrom && d.Value.(*Select).X.(*InheritFrom).Index == i {
-				names = append(names, d.Name)
-			}
+		inheritedFrom := func(d *AttrDef) bool {
+			return d.Kind == AttrInheritedFrom && d.Value.(*Select).X.(*InheritFrom).Index == i
 		}
-		if len(names) == 0 {
+		if !slices.ContainsFunc(defs, inheritedFrom) {
 			continue
 		}
 		s.str("inherit (")
 		s.expr(from)
 		s.str(")")
-		for _, n := range names {
-			s.str(" ")
-			WriteAttrName(s.b, n)
+		for _, d := range defs {
+			if inheritedFrom(d) {
+				s.str(" ")
+				s.buf = appendAttrName(s.buf, d.Name)
+			}
 		}
 		s.str("; ")
 	}
@@ -489,11 +587,13 @@ func (s shower) bindings(a *Attrs) {
 		if d.Kind != AttrPlain {
 			continue
 		}
-		WriteAttrName(s.b, d.Name)
+		s.buf = appendAttrName(s.buf, d.Name)
 		s.str(" = ")
 		s.expr(d.Value)
 		s.str("; ")
 	}
+	clear(s.defs[mark:]) // hold no nodes
+	s.defs = s.defs[:mark]
 	for _, d := range a.Dynamic {
 		s.dynamicName(d.Name)
 		s.str(" = ")

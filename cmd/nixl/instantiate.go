@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -306,24 +308,89 @@ func (c *cli) parse(f *evalFlags, args []string) int {
 	defer expectLive(uint64(len(src)) * 16)()
 	fset := lang.NewFileSet()
 	x, _, err := lang.Parse(fset, name, src, lang.Config{BaseDir: base, Home: os.Getenv("HOME"), PipeOperators: f.featureSet()["pipe-operators"]})
-	if err == nil {
-		if errs := lang.Resolve(fset, x, lang.NewStaticEnv(nil, builtins.Names()), false); len(errs) > 0 {
-			err = errs
-		}
-	}
 	if err != nil {
-		for _, e := range err.(lang.ErrorList) {
-			fmt.Fprint(c.stderr, e.Format(fset))
-			break
-		}
+		c.printFirstError(fset, err.(lang.ErrorList))
 		return 1
 	}
-	var out strings.Builder
-	out.Grow(len(src) + len(src)/8 + 64) // the parsed form is about as long as the source
-	lang.Fprint(&out, x)
-	out.WriteByte('\n')
-	io.WriteString(c.stdout, out.String())
+	// Resolve runs while the tree is printed, on the other core if there
+	// is one: printing looks at nothing Resolve fills in. Output is held
+	// back until Resolve has succeeded, so that an undefined variable
+	// still prints nothing but the error. It is written out as it is
+	// printed after that: the parsed form is about as long as the
+	// source, and a buffer for all of it would be as big again.
+	resolved := make(chan lang.ErrorList, 1)
+	go func() { resolved <- lang.Resolve(fset, x, lang.NewStaticEnv(nil, builtins.Names()), false) }()
+	out := &heldWriter{w: c.stdout, resolved: resolved}
+	lang.ShowTo(out, x)
+	if errs := out.finish(); len(errs) > 0 {
+		c.printFirstError(fset, errs)
+		return 1
+	}
+	io.WriteString(c.stdout, "\n")
 	return 0
+}
+
+func (c *cli) printFirstError(fset *lang.FileSet, errs lang.ErrorList) {
+	if len(errs) > 0 {
+		fmt.Fprint(c.stderr, errs[0].Format(fset))
+	}
+}
+
+// heldWriter passes writes on to w once a result arrives on resolved
+// with no errors, keeping copies of those made before; after errors it
+// takes no more.
+type heldWriter struct {
+	w        io.Writer
+	resolved <-chan lang.ErrorList
+	done     bool
+	errs     lang.ErrorList
+	held     [][]byte
+}
+
+var errNotResolved = errors.New("the expression does not resolve")
+
+func (h *heldWriter) Write(p []byte) (int, error) {
+	if !h.done {
+		select {
+		case h.errs = <-h.resolved:
+			h.done = true
+		default:
+			h.held = append(h.held, bytes.Clone(p))
+			return len(p), nil
+		}
+	}
+	if len(h.errs) > 0 {
+		return 0, errNotResolved
+	}
+	if err := h.release(); err != nil {
+		return 0, err
+	}
+	return h.w.Write(p)
+}
+
+// release writes out what is held.
+func (h *heldWriter) release() error {
+	for len(h.held) > 0 {
+		_, err := h.w.Write(h.held[0])
+		h.held = h.held[1:]
+		if err != nil {
+			h.held = nil
+			return err
+		}
+	}
+	return nil
+}
+
+// finish waits for the result, writes out what is held if there are no
+// errors, and returns the errors.
+func (h *heldWriter) finish() lang.ErrorList {
+	if !h.done {
+		h.errs, h.done = <-h.resolved, true
+	}
+	if len(h.errs) == 0 {
+		h.release()
+	}
+	return h.errs
 }
 
 func describeFileError(path string, err error) string {
