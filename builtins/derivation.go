@@ -371,11 +371,10 @@ func (b *drvBuild) finish() (eval.Value, error) {
 					if err != nil {
 						return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
 					}
-					var outs []string
-					for o := range d.Outputs {
-						outs = append(outs, o)
+					outs := make([]string, len(d.Outputs))
+					for i, o := range d.Outputs {
+						outs[i] = o.Name
 					}
-					sort.Strings(outs)
 					drv.InputDrvs[p] = outs
 				}
 			}
@@ -397,7 +396,10 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation names are allowed to end in '%s' only if they produce a single derivation file", ".drv")
 	}
 
-	drv.Outputs = make(map[string]DerivationOutput, len(b.outputs))
+	drv.Outputs = make([]DerivationOutput, len(b.outputs))
+	for i, o := range b.outputs {
+		drv.Outputs[i].Name = o
+	}
 	switch {
 	case b.hash != nil:
 		// Fixed-output derivations are content-addressed already, so
@@ -416,7 +418,7 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		if mode == "git" {
 			return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "git-hashed derivations are not supported by nixl yet")
 		}
-		drv.Outputs["out"] = DerivationOutput{HashAlgo: methodPrefix(mode) + h.Algorithm().String(), Hash: h.Base16()}
+		drv.Outputs[0] = DerivationOutput{Name: "out", HashAlgo: methodPrefix(mode) + h.Algorithm().String(), Hash: h.Base16()}
 	case b.ca || b.impure:
 		if b.ca && b.impure {
 			return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation cannot be both content-addressed and impure")
@@ -432,16 +434,15 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		if mode == "" {
 			mode = "nar"
 		}
-		for _, o := range b.outputs {
+		for i, o := range b.outputs {
 			drv.Env[o] = hashPlaceholder(o)
-			drv.Outputs[o] = DerivationOutput{HashAlgo: methodPrefix(mode) + algo}
+			drv.Outputs[i].HashAlgo = methodPrefix(mode) + algo
 		}
 	default:
 		// The outputs are named after a hash of the derivation with the
 		// output paths (and their variables) left empty.
 		for _, o := range b.outputs {
 			drv.Env[o] = ""
-			drv.Outputs[o] = DerivationOutput{}
 		}
 	}
 
@@ -451,8 +452,8 @@ func (b *drvBuild) finish() (eval.Value, error) {
 	}
 	res := eval.NewAttrsBuilder(1 + len(drv.Outputs))
 	res.AddString("drvPath", eval.StringWithContext(drvPath, eval.NewContext(eval.ContextDrvDeep(drvPath))))
-	for _, o := range b.outputs {
-		res.AddString(o, outputString(drvPath, o, drv.Outputs[o].Path))
+	for _, o := range drv.Outputs {
+		res.AddString(o.Name, outputString(drvPath, o.Name, o.Path))
 	}
 	return res.Value(), nil
 }
@@ -621,8 +622,8 @@ func primOutputOf(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 	if err != nil {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
 	}
-	o, ok := d.Outputs[output]
-	if !ok {
+	o := d.Output(output)
+	if o == nil {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation '%s' does not have output '%s'", c, output)
 	}
 	return outputString(c, output, o.Path), nil

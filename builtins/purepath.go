@@ -47,8 +47,8 @@ func contextCovers(e *eval.Eval, ctx eval.Context, sp string) bool {
 		if err != nil {
 			continue
 		}
-		for name, o := range d.Outputs {
-			if (output == "" || output == name) && o.Path == sp {
+		for _, o := range d.Outputs {
+			if (output == "" || output == o.Name) && o.Path == sp {
 				return true
 			}
 		}

@@ -15,9 +15,11 @@ import (
 // the evaluator.
 type Derivation struct {
 	Name string
-	// Outputs by name. derivationStrict fills in the kind of each output;
-	// the store fills in the paths it can compute.
-	Outputs map[string]DerivationOutput
+	// Outputs, sorted by name. derivationStrict fills in the kind of
+	// each output; the store fills in the paths it can compute. A slice:
+	// most derivations have one output, and a map for it cost half a
+	// kilobyte.
+	Outputs []DerivationOutput
 	// InputDrvs maps the .drv path of each input derivation to the
 	// outputs used from it.
 	InputDrvs map[string][]string
@@ -35,9 +37,20 @@ type Derivation struct {
 //	                 Hash (base16); the store computes Path
 //	floating         HashAlgo only; the path is known after building
 type DerivationOutput struct {
+	Name     string
 	Path     string
 	HashAlgo string
 	Hash     string
+}
+
+// Output returns the output called name, or nil.
+func (d *Derivation) Output(name string) *DerivationOutput {
+	for i := range d.Outputs {
+		if d.Outputs[i].Name == name {
+			return &d.Outputs[i]
+		}
+	}
+	return nil
 }
 
 // DerivationStore is a store that takes derivations.

@@ -104,8 +104,8 @@ func ToDerivation(d *builtins.Derivation) *derivation.Derivation {
 		Args:      d.Args,
 		Env:       d.Env,
 	}
-	for name, o := range d.Outputs {
-		rd.Outputs[name] = derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+	for _, o := range d.Outputs {
+		rd.Outputs[o.Name] = derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
 	}
 	return rd
 }
@@ -113,8 +113,9 @@ func ToDerivation(d *builtins.Derivation) *derivation.Derivation {
 // SetComputed copies into d what adding rd computed: the output paths and
 // the environment that names them.
 func SetComputed(d *builtins.Derivation, rd *derivation.Derivation) {
-	for name, o := range rd.Outputs {
-		d.Outputs[name] = builtins.DerivationOutput{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+	for i := range d.Outputs {
+		o := rd.Outputs[d.Outputs[i].Name]
+		d.Outputs[i] = builtins.DerivationOutput{Name: d.Outputs[i].Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
 	}
 	d.Env = rd.Env
 }
@@ -124,7 +125,7 @@ func SetComputed(d *builtins.Derivation, rd *derivation.Derivation) {
 func FromDerivation(rd *derivation.Derivation) *builtins.Derivation {
 	d := &builtins.Derivation{
 		Name:      rd.Name,
-		Outputs:   make(map[string]builtins.DerivationOutput, len(rd.Outputs)),
+		Outputs:   make([]builtins.DerivationOutput, 0, len(rd.Outputs)),
 		InputDrvs: rd.InputDrvs,
 		InputSrcs: rd.InputSrcs,
 		Platform:  rd.Platform,
@@ -132,8 +133,9 @@ func FromDerivation(rd *derivation.Derivation) *builtins.Derivation {
 		Args:      rd.Args,
 		Env:       rd.Env,
 	}
-	for name, o := range rd.Outputs {
-		d.Outputs[name] = builtins.DerivationOutput{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+	for _, name := range rd.OutputNames() {
+		o := rd.Outputs[name]
+		d.Outputs = append(d.Outputs, builtins.DerivationOutput{Name: name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash})
 	}
 	return d
 }
