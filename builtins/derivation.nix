@@ -22,9 +22,11 @@ let
     value = forOutput outputName;
   }) outputs);
 
-  shared = args // byName // {
+  # args // (byName // { … }): the same set as args // byName // { … },
+  # with one copy of the big argument set instead of two.
+  shared = args // (byName // {
     drvAttrs = args;
     all = map (outputName: byName.${outputName}) outputs;
-  };
+  });
 in
 byName.${builtins.head outputs}
