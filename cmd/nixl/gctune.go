@@ -16,9 +16,15 @@ import (
 // set for the live heap plus gcHeadroom, or live × (1 + gcMinPercent/100)
 // when that is larger: cheap collections while the heap is small, and a
 // peak memory of about twice the live heap once it is large.
+//
+// The headroom widens, up to gcMaxHeadroom, while collections take much
+// of the CPU (adapt): a program that makes garbage fast over a small live
+// heap — a fold that copies a big set at every step — would otherwise
+// collect every few milliseconds, marking the same live data each time.
 const (
-	gcHeadroom   = 48 << 20
-	gcMinPercent = 100
+	gcHeadroom    = 48 << 20
+	gcMaxHeadroom = 2 * gcHeadroom
+	gcMinPercent  = 100
 )
 
 // tuneGC starts the pacing unless GOGC is set (then Go's own rule
@@ -28,10 +34,11 @@ func tuneGC() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
-	t := &gcTuner{headroom: gcHeadroom, minPercent: gcMinPercent}
+	t := &gcTuner{base: gcHeadroom, minPercent: gcMinPercent}
 	if v, err := strconv.Atoi(os.Getenv("NIXL_GC_HEADROOM_MB")); err == nil && v > 0 {
-		t.headroom = uint64(v) << 20
+		t.base = uint64(v) << 20
 	}
+	t.headroom.Store(t.base)
 	if v, err := strconv.Atoi(os.Getenv("NIXL_GC_MIN_PERCENT")); err == nil && v > 0 {
 		t.minPercent = v
 	}
@@ -44,8 +51,12 @@ func tuneGC() {
 var pacer *gcTuner
 
 type gcTuner struct {
-	headroom   uint64
+	base       uint64        // the headroom to start with and come back to
+	headroom   atomic.Uint64 // the headroom now (adapt)
 	minPercent int
+	// cpu is the collector's and the program's CPU time at the last
+	// collection (finalizer goroutine only).
+	cpu struct{ gc, user float64 }
 	// floor, if set, is a heap goal below which no collection is
 	// wanted (expectLive).
 	floor atomic.Uint64
@@ -58,7 +69,7 @@ type gcTuner struct {
 // third of its time in the collector, which found nothing to free.)
 func expectLive(n uint64) (done func()) {
 	t := pacer
-	if t == nil || n < t.headroom {
+	if t == nil || n < t.headroom.Load() {
 		return func() {}
 	}
 	live := t.readLive()
@@ -87,15 +98,46 @@ type gcSentinel struct{ t *gcTuner }
 
 func (t *gcTuner) arm() {
 	runtime.SetFinalizer(&gcSentinel{t}, func(s *gcSentinel) {
+		s.t.adapt()
 		s.t.pace(s.t.readLive())
 		s.t.arm()
 	})
 }
 
+// adapt doubles the headroom when the collector took more than 30% of
+// the CPU time since the last collection, and halves it back towards the
+// base below 10%.
+func (t *gcTuner) adapt() {
+	sample := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/user:cpu-seconds"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindFloat64 || sample[1].Value.Kind() != metrics.KindFloat64 {
+		return
+	}
+	gc, user := sample[0].Value.Float64(), sample[1].Value.Float64()
+	dgc, duser := gc-t.cpu.gc, user-t.cpu.user
+	t.cpu.gc, t.cpu.user = gc, user
+	if dgc+duser <= 0 {
+		return
+	}
+	t.headroom.Store(adaptedHeadroom(t.headroom.Load(), t.base, dgc/(dgc+duser)))
+}
+
+// adaptedHeadroom is the headroom after a collection that took the
+// fraction gcShare of the CPU time since the one before.
+func adaptedHeadroom(headroom, base uint64, gcShare float64) uint64 {
+	switch {
+	case gcShare > 0.3:
+		return min(2*headroom, max(gcMaxHeadroom, base))
+	case gcShare < 0.1:
+		return max(headroom/2, base)
+	}
+	return headroom
+}
+
 // pace sets GOGC for a live heap of live bytes.
 func (t *gcTuner) pace(live uint64) {
 	live = max(live, 4<<20) // Go's minimum heap goal
-	percent := max(t.minPercent, int(t.headroom*100/live))
+	percent := max(t.minPercent, int(t.headroom.Load()*100/live))
 	if floor := t.floor.Load(); floor > live {
 		percent = max(percent, int((floor-live)*100/live))
 	}

@@ -10,7 +10,8 @@ import (
 func TestGCPace(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(old)
-	tu := &gcTuner{headroom: 48 << 20, minPercent: 100}
+	tu := &gcTuner{base: 48 << 20, minPercent: 100}
+	tu.headroom.Store(48 << 20)
 	percent := func(live uint64) int {
 		tu.pace(live)
 		return debug.SetGCPercent(100) // returns what pace set
@@ -27,5 +28,29 @@ func TestGCPace(t *testing.T) {
 	}
 	if got := percent(500 << 20); got != 100 {
 		t.Errorf("above the floor: GOGC %d, want 100", got)
+	}
+}
+
+// The headroom doubles while collections take more than 30% of the CPU,
+// up to gcMaxHeadroom (twice the base), and halves back below 10%.
+func TestGCAdaptHeadroom(t *testing.T) {
+	const base = 48 << 20
+	h := uint64(base)
+	for _, step := range []struct {
+		gcShare float64
+		want    uint64
+	}{
+		{0.5, 2 * base}, {0.5, 2 * base}, // capped at gcMaxHeadroom
+		{0.2, 2 * base},            // in between: kept
+		{0.05, base}, {0.05, base}, // never below the base
+	} {
+		h = adaptedHeadroom(h, base, step.gcShare)
+		if h != step.want {
+			t.Fatalf("GC share %.2f: headroom %d MB, want %d MB", step.gcShare, h>>20, step.want>>20)
+		}
+	}
+	// A base set above the cap (NIXL_GC_HEADROOM_MB) is kept.
+	if got := adaptedHeadroom(1<<30, 1<<30, 0.5); got != 1<<30 {
+		t.Errorf("base 1 GB: headroom %d MB after a busy collection, want 1024", got>>20)
 	}
 }
