@@ -3,7 +3,6 @@ package eval
 import (
 	"math"
 	"strings"
-	"unsafe"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -153,11 +152,12 @@ func joinPieces(pieces []string, total int) string {
 	case len(pieces) == 1:
 		return pieces[0]
 	}
-	b := make([]byte, 0, total)
+	var b strings.Builder // Grow does not zero the memory
+	b.Grow(total)
 	for _, p := range pieces {
-		b = append(b, p...)
+		b.WriteString(p)
 	}
-	return unsafe.String(&b[0], total)
+	return b.String()
 }
 
 // CanonPath normalises an absolute path: no ".", "..", repeated or
