@@ -76,7 +76,7 @@ func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	s := c.scope(env)
 	if v := &s.vals()[c.idx]; v.k != KindInvalid {
 		if v.k == KindThunk && s.frame {
-			s.captured = true // the frame's argument thunk is shared
+			s.capture() // the frame's argument thunk is shared
 		}
 		return *v
 	}
@@ -363,16 +363,12 @@ type formalCode struct {
 func (c *lambdaCode) pos() lang.Pos { return c.node.Start }
 
 func (c *lambdaCode) eval(e *Eval, env *Env) (Value, error) {
-	if env != nil {
-		env.captured = true
-	}
+	env.capture()
 	return lambdaValue(&Closure{Lambda: c, Env: env}), nil
 }
 
 func (c *lambdaCode) thunk(e *Eval, env *Env, _ *code) Value {
-	if env != nil {
-		env.captured = true
-	}
+	env.capture()
 	v := lambdaValue(&Closure{Lambda: c, Env: env})
 	v.f = flagUnforced
 	return v

@@ -14,10 +14,11 @@ type Env struct {
 	first *Value
 	n     uint32
 	// captured is set once anything that may outlive the code running
-	// in this scope points to it: a thunk, a closure, an inner scope.
-	// The scope of a call that was never captured is recycled when the
-	// call returns (Eval.releaseCallEnv), which saves most allocations
-	// of simple recursive functions.
+	// in this scope points to it: a thunk, a closure, a captured inner
+	// scope (capture marks the scopes around too). The scope of a call
+	// that was never captured is recycled when the call returns
+	// (Eval.releaseCallEnv), which saves most allocations of simple
+	// recursive functions.
 	captured bool
 	// frame marks the scope of a callFrame, whose slot may hold the
 	// frame's own argument thunk.
@@ -45,9 +46,6 @@ type env4 struct {
 }
 
 func newEnv(up *Env, n int) *Env {
-	if up != nil {
-		up.captured = true
-	}
 	switch {
 	case n == 0:
 		return &Env{up: up}
@@ -68,6 +66,15 @@ func newEnv(up *Env, n int) *Env {
 	return &Env{up: up, first: &vals[0], n: uint32(n)}
 }
 
+// capture marks env and the scopes around it as captured: whatever
+// keeps env keeps them. Each scope is marked once, so the walk stops at
+// the first one already marked.
+func (env *Env) capture() {
+	for ; env != nil && !env.captured; env = env.up {
+		env.captured = true
+	}
+}
+
 // maxFreeEnvs bounds the recycled scopes an evaluator keeps.
 const maxFreeEnvs = 4096
 
@@ -78,9 +85,6 @@ func (e *Eval) callEnv(up *Env, n int) *Env {
 		if k := len(e.freeEnv1); k > 0 {
 			env := e.freeEnv1[k-1]
 			e.freeEnv1 = e.freeEnv1[:k-1]
-			if up != nil {
-				up.captured = true
-			}
 			env.up = up
 			return env
 		}

@@ -147,13 +147,38 @@ func (e *Eval) Call2(fn, a, b Value, pos lang.Pos) (Value, error) {
 		return Value{}, err
 	}
 	if fn.k == KindLambda {
-		r, err := e.callLambda(fn.Closure(), a, pos)
+		cl := fn.Closure()
+		if inner, ok := cl.Lambda.body.(*lambdaCode); ok && !cl.Lambda.node.HasFormals && !inner.node.HasFormals {
+			return e.callCurried(cl, inner, a, b, pos)
+		}
+		r, err := e.callLambda(cl, a, pos)
 		if err != nil {
 			return Value{}, err
 		}
 		return e.Call1(r, b, pos)
 	}
 	return e.CallFunction(fn, []Value{a, b}, pos)
+}
+
+// callCurried calls a: b: body with two arguments, as builtins.foldl'
+// and sort do, without making the closure of b: body in between: its
+// scope is that of the first call. Both scopes are recycled when nothing
+// kept them.
+func (e *Eval) callCurried(c *Closure, inner *lambdaCode, a, b Value, pos lang.Pos) (Value, error) {
+	if e.interrupted.Load() {
+		return Value{}, e.errInterrupted(pos)
+	}
+	outer := e.callEnv(c.Env, 1)
+	outer.vals()[0] = a
+	env := e.callEnv(outer, 1)
+	env.vals()[0] = b
+	r, err := e.runBody(inner, env, pos)
+	e.releaseCallEnv(env, err)
+	e.releaseCallEnv(outer, err)
+	if err != nil || r.k != KindThunk {
+		return r, err
+	}
+	return e.ForceValue(r)
 }
 
 func (e *Eval) notAFunction(fn Value, pos lang.Pos) error {
@@ -239,16 +264,11 @@ func (e *Eval) callLambdaLazy(c *Closure, argCode *code, callerEnv *Env, pos lan
 	}
 	f.arg.val, f.arg.env = Value{p: unsafe.Pointer(argCode)}, callerEnv
 	f.slot[0] = thunkValue(&f.arg)
-	if c.Env != nil {
-		c.Env.captured = true
-	}
 	f.env.up = c.Env
 	r, err := e.runBody(c.Lambda, &f.env, pos)
 	switch {
 	case f.env.captured:
-		if f.arg.env != nil {
-			f.arg.env.captured = true
-		}
+		f.arg.env.capture()
 	case err == nil && len(e.freeFrames) < maxFreeEnvs:
 		f.env.up, f.slot[0], f.arg = nil, Value{}, Thunk{}
 		e.freeFrames = append(e.freeFrames, f)

@@ -32,9 +32,7 @@ const (
 // codeThunk makes a thunk of the code *c in env. c must stay where it
 // is: it points into the compiled tree.
 func codeThunk(c *code, env *Env) *Thunk {
-	if env != nil {
-		env.captured = true
-	}
+	env.capture()
 	return &Thunk{env: env, val: Value{p: unsafe.Pointer(c)}}
 }
 
