@@ -411,7 +411,13 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 	i := 0
 	for ; i < len(c.args) && fn.k == KindLambda; i++ {
 		var err error
-		fn, err = e.callLambda(fn.Closure(), mkThunk(&c.args[i], e, env), c.p)
+		cl := fn.Closure()
+		if inner := curried(cl); inner != nil && i+1 < len(c.args) {
+			fn, err = e.callCurried(cl, inner, mkThunk(&c.args[i], e, env), mkThunk(&c.args[i+1], e, env), c.p)
+			i++
+		} else {
+			fn, err = e.callLambda(cl, mkThunk(&c.args[i], e, env), c.p)
+		}
 		if err != nil {
 			return Value{}, err
 		}

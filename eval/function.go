@@ -70,7 +70,17 @@ func (e *Eval) CallFunction(fn Value, args []Value, pos lang.Pos) (Value, error)
 		}
 		switch fn.k {
 		case KindLambda:
-			r, err := e.callLambda(fn.Closure(), args[0], pos)
+			cl := fn.Closure()
+			if inner := curried(cl); inner != nil && len(args) >= 2 {
+				r, err := e.callCurried(cl, inner, args[0], args[1], pos)
+				if err != nil {
+					return Value{}, err
+				}
+				fn = r
+				args = args[2:]
+				break
+			}
+			r, err := e.callLambda(cl, args[0], pos)
 			if err != nil {
 				return Value{}, err
 			}
@@ -148,8 +158,12 @@ func (e *Eval) Call2(fn, a, b Value, pos lang.Pos) (Value, error) {
 	}
 	if fn.k == KindLambda {
 		cl := fn.Closure()
-		if inner, ok := cl.Lambda.body.(*lambdaCode); ok && !cl.Lambda.node.HasFormals && !inner.node.HasFormals {
-			return e.callCurried(cl, inner, a, b, pos)
+		if inner := curried(cl); inner != nil {
+			r, err := e.callCurried(cl, inner, a, b, pos)
+			if err != nil || r.k != KindThunk {
+				return r, err
+			}
+			return e.ForceValue(r)
 		}
 		r, err := e.callLambda(cl, a, pos)
 		if err != nil {
@@ -160,10 +174,22 @@ func (e *Eval) Call2(fn, a, b Value, pos lang.Pos) (Value, error) {
 	return e.CallFunction(fn, []Value{a, b}, pos)
 }
 
+// curried returns the inner function of a: b: body (without formals), or
+// nil.
+func curried(c *Closure) *lambdaCode {
+	if c.Lambda.node.HasFormals {
+		return nil
+	}
+	if inner, ok := c.Lambda.body.(*lambdaCode); ok && !inner.node.HasFormals {
+		return inner
+	}
+	return nil
+}
+
 // callCurried calls a: b: body with two arguments, as builtins.foldl'
 // and sort do, without making the closure of b: body in between: its
 // scope is that of the first call. Both scopes are recycled when nothing
-// kept them.
+// kept them. The result may be a thunk.
 func (e *Eval) callCurried(c *Closure, inner *lambdaCode, a, b Value, pos lang.Pos) (Value, error) {
 	if e.interrupted.Load() {
 		return Value{}, e.errInterrupted(pos)
@@ -175,10 +201,7 @@ func (e *Eval) callCurried(c *Closure, inner *lambdaCode, a, b Value, pos lang.P
 	r, err := e.runBody(inner, env, pos)
 	e.releaseCallEnv(env, err)
 	e.releaseCallEnv(outer, err)
-	if err != nil || r.k != KindThunk {
-		return r, err
-	}
-	return e.ForceValue(r)
+	return r, err
 }
 
 func (e *Eval) notAFunction(fn Value, pos lang.Pos) error {
