@@ -76,7 +76,7 @@ func (env *Env) capture() {
 }
 
 // maxFreeEnvs bounds the recycled scopes an evaluator keeps.
-const maxFreeEnvs = 4096
+const maxFreeEnvs = 1 << 14
 
 // callEnv returns a scope for a call of a function with n slots whose
 // closure scope is up, recycled if possible.
