@@ -176,6 +176,18 @@ func (c *selectCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, addTrace(err, c.p, "while selecting an attribute")
 	}
+	// The commonest select, x.name, found and already evaluated: no
+	// bookkeeping for error traces.
+	if len(c.path) == 1 && c.path[0].dyn == nil && subject.k == KindAttrs {
+		if a := subject.AttrsValue().Get(c.path[0].sym); a != nil && a.Value.k != KindThunk && a.Value.k != KindLambda {
+			return a.Value, nil
+		}
+	}
+	return c.evalPath(e, env, subject)
+}
+
+// evalPath selects the path from subject, forcing what it meets.
+func (c *selectCode) evalPath(e *Eval, env *Env, subject Value) (Value, error) {
 	cur := &subject
 	var defPos lang.Pos
 	done := 0
