@@ -143,9 +143,12 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 		}
 		j.b = append(j.b, ']')
 	case eval.KindAttrs:
-		peeled, through, err := jsonPeel(j.e, v, pos, j.enter, func() { j.depth-- })
-		if err != nil {
-			return err
+		peeled, through := v, false
+		if attrs := v.AttrsValue(); attrs.Get(symJSONToString) != nil || attrs.Get(symJSONOutPath) != nil {
+			var err error
+			if peeled, through, err = jsonPeel(j.e, v, pos, j.enter, func() { j.depth-- }); err != nil {
+				return err
+			}
 		}
 		if peeled.Kind() != eval.KindAttrs {
 			// A path that came out of __toString is kept as it is, as Nix

@@ -189,39 +189,46 @@ func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx str
 		case KindFloat:
 			return formatFloatFixed(v.FloatValue()), nil, nil
 		case KindList:
-			var out []byte
-			var cb ContextBuilder
-			elems := v.ListValue()
-			if err := e.enterNested(pos); err != nil {
-				return "", nil, err
-			}
-			defer e.leaveNested()
-			for i := range elems {
-				s, c, err := e.CoerceToString(elems[i], pos, opts, "while evaluating one element of the list")
-				if err != nil {
-					return "", nil, addTrace(err, pos, ctx)
-				}
-				if n := len(out) + len(s) + 1; n >= sizeCheckFrom {
-					if err := e.CheckStringSize(n, pos); err != nil {
-						return "", nil, err
-					}
-				}
-				out = append(out, s...)
-				cb.Add(c)
-				if i < len(elems)-1 {
-					if err := e.Force(&elems[i]); err != nil {
-						return "", nil, err
-					}
-					if elems[i].k != KindList || elems[i].n != 0 {
-						out = append(out, ' ')
-					}
-				}
-			}
-			return string(out), cb.Context(), nil
+			return e.coerceList(v, pos, opts, ctx)
 		}
 	}
 	err := TypeErrorf(lang.NoPos, "cannot coerce %s to a string: %s", v.ShowType(), e.ShowValueShort(v))
 	return "", nil, addTrace(err, pos, ctx)
+}
+
+// coerceList is CoerceToString of a list (with CoerceOptions.More): the
+// elements joined by spaces. A function of its own because of the defer,
+// which would slow every return of CoerceToString.
+func (e *Eval) coerceList(v Value, pos lang.Pos, opts CoerceOptions, ctx string) (string, Context, error) {
+	var out []byte
+	var cb ContextBuilder
+	elems := v.ListValue()
+	if err := e.enterNested(pos); err != nil {
+		return "", nil, err
+	}
+	defer e.leaveNested()
+	for i := range elems {
+		s, c, err := e.CoerceToString(elems[i], pos, opts, "while evaluating one element of the list")
+		if err != nil {
+			return "", nil, addTrace(err, pos, ctx)
+		}
+		if n := len(out) + len(s) + 1; n >= sizeCheckFrom {
+			if err := e.CheckStringSize(n, pos); err != nil {
+				return "", nil, err
+			}
+		}
+		out = append(out, s...)
+		cb.Add(c)
+		if i < len(elems)-1 {
+			if err := e.Force(&elems[i]); err != nil {
+				return "", nil, err
+			}
+			if elems[i].k != KindList || elems[i].n != 0 {
+				out = append(out, ' ')
+			}
+		}
+	}
+	return string(out), cb.Context(), nil
 }
 
 // CoerceToPath turns v into an absolute path (a path, or a string that

@@ -62,18 +62,7 @@ func (e *Eval) equal(a, b *Value, pos lang.Pos, top bool) (bool, error) {
 		if a.n != b.n {
 			return false, nil
 		}
-		x, y := a.ListValue(), b.ListValue()
-		if err := e.enterNested(pos); err != nil {
-			return false, err
-		}
-		defer e.leaveNested()
-		for i := range x {
-			eq, err := e.equal(&x[i], &y[i], pos, false)
-			if err != nil || !eq {
-				return false, err
-			}
-		}
-		return true, nil
+		return e.equalElems(a.ListValue(), b.ListValue(), pos)
 	case KindAttrs:
 		x, y := a.AttrsValue(), b.AttrsValue()
 		isDrvA, err := e.IsDerivation(*a)
@@ -95,23 +84,44 @@ func (e *Eval) equal(a, b *Value, pos lang.Pos, top bool) (bool, error) {
 		if len(x) != len(y) {
 			return false, nil
 		}
-		if err := e.enterNested(pos); err != nil {
-			return false, err
-		}
-		defer e.leaveNested()
-		for i := range x {
-			if x[i].Name != y[i].Name {
-				return false, nil
-			}
-			eq, err := e.equal(&x[i].Value, &y[i].Value, pos, false)
-			if err != nil || !eq {
-				return false, err
-			}
-		}
-		return true, nil
+		return e.equalAttrs(x, y, pos)
 	}
 	// Functions compare unequal unless they are the same object.
 	return false, nil
+}
+
+// equalElems and equalAttrs compare the insides of two lists or sets of
+// the same length; functions of their own because of the defer, which
+// would slow every return of equal.
+func (e *Eval) equalElems(x, y []Value, pos lang.Pos) (bool, error) {
+	if err := e.enterNested(pos); err != nil {
+		return false, err
+	}
+	defer e.leaveNested()
+	for i := range x {
+		eq, err := e.equal(&x[i], &y[i], pos, false)
+		if err != nil || !eq {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (e *Eval) equalAttrs(x, y Attrs, pos lang.Pos) (bool, error) {
+	if err := e.enterNested(pos); err != nil {
+		return false, err
+	}
+	defer e.leaveNested()
+	for i := range x {
+		if x[i].Name != y[i].Name {
+			return false, nil
+		}
+		eq, err := e.equal(&x[i].Value, &y[i].Value, pos, false)
+		if err != nil || !eq {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // IsDerivation reports whether v (a set) has type = "derivation".
@@ -153,32 +163,37 @@ func (e *Eval) LessThan(a, b Value, pos lang.Pos) (bool, error) {
 	case KindString, KindPath:
 		return a.Str() < b.Str(), nil
 	case KindList:
-		x, y := a.ListValue(), b.ListValue()
-		if err := e.enterNested(pos); err != nil {
-			return false, err
-		}
-		defer e.leaveNested()
-		for i := 0; ; i++ {
-			if i == len(y) {
-				return false, nil
-			}
-			if i == len(x) {
-				return true, nil
-			}
-			eq, err := e.equal(&x[i], &y[i], lang.NoPos, false)
-			if err != nil {
-				return false, err
-			}
-			if !eq {
-				lt, err := e.LessThan(x[i], y[i], lang.NoPos)
-				if err != nil {
-					return false, addTrace(err, lang.NoPos, "while comparing two list elements")
-				}
-				return lt, nil
-			}
-		}
+		return e.lessThanLists(a.ListValue(), b.ListValue(), pos)
 	}
 	return false, Errorf(ErrEval, lang.NoPos, "cannot compare %s with %s; values of that type are incomparable (values are %s and %s)", a.ShowType(), b.ShowType(), e.ShowValueShort(a), e.ShowValueShort(b))
+}
+
+// lessThanLists orders two lists by their first differing element (a
+// function of its own because of the defer, as equalElems).
+func (e *Eval) lessThanLists(x, y []Value, pos lang.Pos) (bool, error) {
+	if err := e.enterNested(pos); err != nil {
+		return false, err
+	}
+	defer e.leaveNested()
+	for i := 0; ; i++ {
+		if i == len(y) {
+			return false, nil
+		}
+		if i == len(x) {
+			return true, nil
+		}
+		eq, err := e.equal(&x[i], &y[i], lang.NoPos, false)
+		if err != nil {
+			return false, err
+		}
+		if !eq {
+			lt, err := e.LessThan(x[i], y[i], lang.NoPos)
+			if err != nil {
+				return false, addTrace(err, lang.NoPos, "while comparing two list elements")
+			}
+			return lt, nil
+		}
+	}
 }
 
 // assertEqual explains why a == b is false (for a failed assertion): it

@@ -27,30 +27,41 @@ func (e *Eval) forceDeep(v *Value, pos lang.Pos, seen map[unsafe.Pointer]bool) e
 			return nil
 		}
 		seen[v.p] = true
-		if err := e.enterNested(pos); err != nil {
-			return err
-		}
-		defer e.leaveNested()
-		attrs := v.AttrsValue()
-		for i := range attrs {
-			if err := e.forceDeep(&attrs[i].Value, pos, seen); err != nil {
-				return addTrace(err, attrs[i].Pos(), "while evaluating the attribute '"+attrs[i].Name.String()+"'")
-			}
-		}
+		return e.forceDeepAttrs(v.AttrsValue(), pos, seen)
 	case KindList:
 		if v.p == nil || seen[v.p] {
 			return nil
 		}
 		seen[v.p] = true
-		if err := e.enterNested(pos); err != nil {
-			return err
+		return e.forceDeepElems(v.ListValue(), pos, seen)
+	}
+	return nil
+}
+
+// forceDeepAttrs and forceDeepElems force the insides of a set or list;
+// functions of their own because of the defer, which would slow every
+// return of forceDeep.
+func (e *Eval) forceDeepAttrs(attrs Attrs, pos lang.Pos, seen map[unsafe.Pointer]bool) error {
+	if err := e.enterNested(pos); err != nil {
+		return err
+	}
+	defer e.leaveNested()
+	for i := range attrs {
+		if err := e.forceDeep(&attrs[i].Value, pos, seen); err != nil {
+			return addTrace(err, attrs[i].Pos(), "while evaluating the attribute '"+attrs[i].Name.String()+"'")
 		}
-		defer e.leaveNested()
-		elems := v.ListValue()
-		for i := range elems {
-			if err := e.forceDeep(&elems[i], pos, seen); err != nil {
-				return addTrace(err, lang.NoPos, fmt.Sprintf("while evaluating list element at index %d", i))
-			}
+	}
+	return nil
+}
+
+func (e *Eval) forceDeepElems(elems []Value, pos lang.Pos, seen map[unsafe.Pointer]bool) error {
+	if err := e.enterNested(pos); err != nil {
+		return err
+	}
+	defer e.leaveNested()
+	for i := range elems {
+		if err := e.forceDeep(&elems[i], pos, seen); err != nil {
+			return addTrace(err, lang.NoPos, fmt.Sprintf("while evaluating list element at index %d", i))
 		}
 	}
 	return nil
