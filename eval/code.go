@@ -21,18 +21,39 @@ type thunker interface {
 	thunk(e *Eval, env *Env, self *code) Value
 }
 
+// The thunkers, which mkThunk and isThunker list by their types.
+var _ = [...]thunker{(*constCode)(nil), (*varCode)(nil), (*globalCode)(nil), (*lambdaCode)(nil)}
+
 // mkThunk returns the lazy value of *c in env. c points into the
 // compiled tree: a thunk keeps the pointer.
 func mkThunk(c *code, e *Eval, env *Env) Value {
-	if t, ok := (*c).(thunker); ok {
-		return t.thunk(e, env, c)
-	}
-	if ar, ok := (*c).(*arithCode); ok {
-		if v, ok := ar.eager(env); ok {
+	// A switch on the concrete types: asserting to the thunker interface
+	// looked its method table up on every call.
+	switch x := (*c).(type) {
+	case *constCode:
+		return x.v
+	case *varCode:
+		return x.thunk(e, env, c)
+	case *globalCode:
+		return x.thunk(e, env, c)
+	case *lambdaCode:
+		return x.thunk(e, env, c)
+	case *arithCode:
+		if v, ok := x.eager(env); ok {
 			return v
 		}
 	}
 	return thunkValue(codeThunk(c, env))
+}
+
+// isThunker reports whether c is one of the thunker codes, whose lazy
+// value costs no thunk.
+func isThunker(c code) bool {
+	switch c.(type) {
+	case *constCode, *varCode, *globalCode, *lambdaCode:
+		return true
+	}
+	return false
 }
 
 // constCode is a literal.
@@ -397,7 +418,7 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 				return e.callLambda(cl, v, c.p)
 			}
 		}
-		if _, cheap := arg.(thunker); !cheap && !cl.Lambda.node.HasFormals {
+		if !isThunker(arg) && !cl.Lambda.node.HasFormals {
 			return e.callLambdaLazy(cl, &c.args[0], env, c.p)
 		}
 		return e.callLambda(cl, mkThunk(&c.args[0], e, env), c.p)
