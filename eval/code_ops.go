@@ -136,7 +136,7 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 	case KindInt, KindFloat:
 		return num, nil
 	case KindPath:
-		if len(ctx.elems) > 0 {
+		if !ctx.empty() {
 			return Value{}, Errorf(ErrEval, c.p, "a string that refers to a store path cannot be appended to a path")
 		}
 		return Path(CanonPath(joinPieces(pieces, total))), nil

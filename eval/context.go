@@ -26,7 +26,14 @@ func NewContext(elems ...string) Context {
 	if len(elems) == 0 {
 		return nil
 	}
-	c := append(Context(nil), elems...)
+	return sortContext(append(Context(nil), elems...))
+}
+
+// sortContext sorts c in place and drops duplicates.
+func sortContext(c Context) Context {
+	if isSortedContext(c) {
+		return c
+	}
 	sort.Strings(c)
 	out := c[:1]
 	for _, e := range c[1:] {
@@ -35,6 +42,15 @@ func NewContext(elems ...string) Context {
 		}
 	}
 	return out
+}
+
+func isSortedContext(c Context) bool {
+	for i := 1; i < len(c); i++ {
+		if c[i-1] >= c[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Union merges two contexts.
@@ -65,13 +81,39 @@ func (c Context) Union(d Context) Context {
 	return append(out, d[j:]...)
 }
 
-// ContextBuilder accumulates contexts cheaply.
+// ContextBuilder accumulates contexts cheaply. A string usually gets
+// its context from one part only; that context is then returned as it
+// is, without a copy.
 type ContextBuilder struct {
-	elems []string
+	single Context  // the only non-empty context added, while elems is nil
+	elems  []string // everything added, once there is more than one
 }
 
 // Add adds a context.
-func (b *ContextBuilder) Add(c Context) { b.elems = append(b.elems, c...) }
+func (b *ContextBuilder) Add(c Context) {
+	switch {
+	case len(c) == 0:
+	case b.single == nil && b.elems == nil:
+		b.single = c
+	default:
+		if b.single != nil {
+			b.elems = append(b.elems, b.single...)
+			b.single = nil
+		}
+		b.elems = append(b.elems, c...)
+	}
+}
+
+// empty reports whether nothing but empty contexts was added.
+func (b *ContextBuilder) empty() bool { return b.single == nil && len(b.elems) == 0 }
 
 // Context returns the accumulated context.
-func (b *ContextBuilder) Context() Context { return NewContext(b.elems...) }
+func (b *ContextBuilder) Context() Context {
+	if b.single != nil {
+		return b.single[:len(b.single):len(b.single)]
+	}
+	if len(b.elems) == 0 {
+		return nil
+	}
+	return sortContext(b.elems)
+}
