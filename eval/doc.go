@@ -33,17 +33,25 @@
 // recursion encountered". A failed thunk keeps its error (Nix ≥ 2.34
 // memoises errors) and re-raises a copy. Creating a thunk for a constant,
 // a function or a variable allocates nothing (Nix's maybeThunk): the value
-// or the variable's slot content is shared. Lazy applications built by
-// builtins (map's elements…) are one allocation holding function and
-// arguments, and are called from where they are forced.
+// or the variable's slot content is shared. A thunk is 32 bytes: its
+// state lives in its value's kind, and while pending the value points to
+// its code in the compiled tree. Lazy applications built by builtins
+// (map's elements…) are one allocation holding the function (packed in
+// the value) and the arguments, and are called from where they are
+// forced.
 //
 // # Environments
 //
 // An Env is one scope at run time (a let, a rec set, a function call's
 // arguments, a with's set) and a pointer to the enclosing one. Small
 // environments keep their slots inline, so a one-argument call allocates
-// one object. Globals (builtins, true, map…) are read directly from a
-// table, never through the scope chain.
+// one object. A scope records when something that may outlive the running
+// code points to it (a thunk, a closure, a captured inner scope); the
+// scope of a one-argument call that nothing captured is recycled when the
+// call returns, so simple recursions and the callbacks of foldl', sort or
+// filter allocate no scopes at all. Curried functions applied to two
+// arguments skip the closure in between. Globals (builtins, true, map…)
+// are read directly from a table, never through the scope chain.
 //
 // # Errors
 //
