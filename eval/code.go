@@ -46,6 +46,21 @@ func mkThunk(c *code, e *Eval, env *Env) Value {
 	return thunkValue(codeThunk(c, env))
 }
 
+// mkThunkUncaptured is mkThunk without marking env captured when it
+// makes a thunk, which it returns too: the caller decides later.
+func mkThunkUncaptured(c *code, e *Eval, env *Env) (Value, *Thunk) {
+	switch (*c).(type) {
+	case *constCode, *varCode, *globalCode, *lambdaCode:
+		return mkThunk(c, e, env), nil
+	case *arithCode:
+		if v, ok := (*c).(*arithCode).eager(env); ok {
+			return v, nil
+		}
+	}
+	t := &Thunk{env: env, val: Value{p: ptr(c)}}
+	return thunkValue(t), t
+}
+
 // isThunker reports whether c is one of the thunker codes, whose lazy
 // value costs no thunk.
 func isThunker(c code) bool {
@@ -458,10 +473,28 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 	base := len(e.argStack)
 	e.argStack = slices.Grow(e.argStack, n)[:base+n]
 	args := e.argStack[base : base+n : base+n]
+	// The thunks of a builtin's arguments capture env only if they are
+	// still pending when the call returns (kept for later): a builtin
+	// that forced them (most do) leaves env free to be recycled.
+	var fresh [4]*Thunk
+	nfresh := 0
 	for j := range args {
-		args[j] = mkThunk(&c.args[i+j], e, env)
+		if nfresh < len(fresh) {
+			var t *Thunk
+			if args[j], t = mkThunkUncaptured(&c.args[i+j], e, env); t != nil {
+				fresh[nfresh] = t
+				nfresh++
+			}
+		} else {
+			args[j] = mkThunk(&c.args[i+j], e, env)
+		}
 	}
 	r, err := e.CallFunction(fn, args, c.p)
+	for _, t := range fresh[:nfresh] {
+		if t.env != nil { // pending (forcing drops it)
+			t.env.capture()
+		}
+	}
 	// Nested calls leave the stack as long as they found it, though
 	// perhaps moved; the slots are cleared so as not to keep values.
 	clear(e.argStack[base : base+n])
