@@ -436,9 +436,22 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 		if !isThunker(arg) && !cl.Lambda.node.HasFormals {
 			return e.callLambdaLazy(cl, &c.args[0], env, c.p)
 		}
-		return e.callLambda(cl, mkThunk(&c.args[0], e, env), c.p)
+		v, t := mkThunkUncaptured(&c.args[0], e, env)
+		r, err := e.callLambda(cl, v, c.p)
+		settle(t)
+		return r, err
 	}
 	return c.callGeneral(e, env, fn)
+}
+
+// settle marks the scope of t, an argument's thunk made by
+// mkThunkUncaptured, as captured if t is still pending after the call it
+// was passed to: something may keep it. A forced thunk has dropped its
+// scope. nil is nothing to settle.
+func settle(t *Thunk) {
+	if t != nil && t.env != nil {
+		t.env.capture()
+	}
 }
 
 func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
@@ -449,10 +462,16 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 		var err error
 		cl := fn.Closure()
 		if inner := curried(cl); inner != nil && i+1 < len(c.args) {
-			fn, err = e.callCurried(cl, inner, mkThunk(&c.args[i], e, env), mkThunk(&c.args[i+1], e, env), c.p)
+			a, ta := mkThunkUncaptured(&c.args[i], e, env)
+			b, tb := mkThunkUncaptured(&c.args[i+1], e, env)
+			fn, err = e.callCurried(cl, inner, a, b, c.p)
+			settle(ta)
+			settle(tb)
 			i++
 		} else {
-			fn, err = e.callLambda(cl, mkThunk(&c.args[i], e, env), c.p)
+			a, ta := mkThunkUncaptured(&c.args[i], e, env)
+			fn, err = e.callLambda(cl, a, c.p)
+			settle(ta)
 		}
 		if err != nil {
 			return Value{}, err
@@ -491,9 +510,7 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 	}
 	r, err := e.CallFunction(fn, args, c.p)
 	for _, t := range fresh[:nfresh] {
-		if t.env != nil { // pending (forcing drops it)
-			t.env.capture()
-		}
+		settle(t)
 	}
 	// Nested calls leave the stack as long as they found it, though
 	// perhaps moved; the slots are cleared so as not to keep values.
