@@ -37,7 +37,34 @@ func (a Attrs) Get(name Sym) *Attr {
 		}
 		return nil
 	}
-	lo, hi := 0, len(a)
+	// Interpolation first: symbols are numbered in the order names are
+	// first seen, so the names of a big set made in one go (listToAttrs
+	// of name0 … name99999) are nearly consecutive numbers, and a guess
+	// from the ends lands on or next to the name. A few guesses, then
+	// binary search of what is left.
+	lo, hi := 0, len(a)-1
+	for range 3 {
+		first, last := a[lo].Name, a[hi].Name
+		if name < first || name > last {
+			return nil
+		}
+		if first == last {
+			break
+		}
+		m := lo + int(uint64(name-first)*uint64(hi-lo)/uint64(last-first))
+		switch {
+		case a[m].Name == name:
+			return &a[m]
+		case a[m].Name < name:
+			lo = m + 1
+		default:
+			hi = m - 1
+		}
+		if lo > hi {
+			return nil
+		}
+	}
+	hi++ // binary search of [lo, hi)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		if a[m].Name < name {
