@@ -39,10 +39,16 @@ var (
 
 // jsonEncoder writes one value as JSON.
 type jsonEncoder struct {
-	e      *eval.Eval
-	b      []byte
-	ctx    eval.ContextBuilder
-	strict bool
+	e *eval.Eval
+	// b is the text being written; full pieces of it move to done, and
+	// the document is joined once at the end. Growing one slice to
+	// megabytes copied the text about four times over and touched as
+	// much fresh memory.
+	b          []byte
+	done       [][]byte
+	doneLength int
+	ctx        eval.ContextBuilder
+	strict     bool
 	// depth is the nesting so far plus the calls already on Nix's stack
 	// when the conversion starts; limit is where it overflows.
 	depth, limit int
@@ -62,10 +68,22 @@ func encodeJSON(e *eval.Eval, v eval.Value, pos lang.Pos, strict bool, base int)
 	if j.utf8Err != "" {
 		return "", nil, eval.Errorf(eval.ErrEval, lang.NoPos, "JSON serialization error: [json.exception.type_error.316] %s", j.utf8Err)
 	}
-	// The buffer is not used again: the string takes it over, as
-	// strings.Builder does, instead of copying megabytes.
-	return unsafe.String(unsafe.SliceData(j.b), len(j.b)), j.ctx.Context(), nil
+	if len(j.done) == 0 {
+		// The buffer is not used again: the string takes it over, as
+		// strings.Builder does.
+		return unsafe.String(unsafe.SliceData(j.b), len(j.b)), j.ctx.Context(), nil
+	}
+	var text strings.Builder
+	text.Grow(j.doneLength + len(j.b))
+	for _, piece := range j.done {
+		text.Write(piece)
+	}
+	text.Write(j.b)
+	return text.String(), j.ctx.Context(), nil
 }
+
+// jsonPiece is the size from which the text being written is set aside.
+const jsonPiece = 64 << 10
 
 func (j *jsonEncoder) enter(pos lang.Pos) error {
 	if j.depth > j.limit {
@@ -102,6 +120,11 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 	if err := serialForce(j.e, &v, pos, j.strict); err != nil {
 		return err
 	}
+	if len(j.b) >= jsonPiece {
+		j.done = append(j.done, j.b)
+		j.doneLength += len(j.b)
+		j.b = make([]byte, 0, jsonPiece+jsonPiece/4)
+	}
 	switch v.Kind() {
 	case eval.KindInt:
 		j.b = strconv.AppendInt(j.b, v.IntValue(), 10)
@@ -112,7 +135,7 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 	case eval.KindFloat:
 		j.b = appendJSONFloat(j.b, v.FloatValue())
 	case eval.KindString:
-		if n := len(j.b) + len(v.Str()); n >= eval.SizeCheckFrom() {
+		if n := j.doneLength + len(j.b) + len(v.Str()); n >= eval.SizeCheckFrom() {
 			if err := j.e.CheckStringSize(n, pos); err != nil {
 				return err
 			}
