@@ -47,8 +47,12 @@ type jsonEncoder struct {
 	b          []byte
 	done       [][]byte
 	doneLength int
-	ctx        eval.ContextBuilder
-	strict     bool
+	// sorted holds, per nesting level, the attributes of the set being
+	// written there in Nix's order, reused from set to set.
+	sorted [][]*eval.Attr
+	level  int
+	ctx    eval.ContextBuilder
+	strict bool
 	// depth is the nesting so far plus the calls already on Nix's stack
 	// when the conversion starts; limit is where it overflows.
 	depth, limit int
@@ -178,19 +182,7 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 			// historically did.
 			return j.value(peeled, pos, copyToStore && !through)
 		}
-		j.b = append(j.b, '{')
-		for i, a := range peeled.AttrsValue().Lexicographic() {
-			if i > 0 {
-				j.b = append(j.b, ',')
-			}
-			name := a.Name.String()
-			j.str(name)
-			j.b = append(j.b, ':')
-			if err := j.value(a.Value, a.Pos(), copyToStore); err != nil {
-				return eval.AddTrace(err, a.Pos(), "while evaluating attribute '%s'", name)
-			}
-		}
-		j.b = append(j.b, '}')
+		return j.writeSet(peeled.AttrsValue(), copyToStore)
 	default:
 		p := pos
 		if v.Kind() == eval.KindLambda {
@@ -260,6 +252,32 @@ func jsonPeel(e *eval.Eval, v eval.Value, pos lang.Pos, enter func(lang.Pos) err
 	}
 	r, err := peel(pos, v)
 	return r, through, err
+}
+
+// writeSet writes a set, its attributes in Nix's order.
+func (j *jsonEncoder) writeSet(attrs eval.Attrs, copyToStore bool) error {
+	if j.level == len(j.sorted) {
+		j.sorted = append(j.sorted, nil)
+	}
+	sorted := attrs.LexicographicInto(j.sorted[j.level])
+	j.sorted[j.level] = sorted
+	j.level++
+	j.b = append(j.b, '{')
+	for i, a := range sorted {
+		if i > 0 {
+			j.b = append(j.b, ',')
+		}
+		name := a.Name.String()
+		j.str(name)
+		j.b = append(j.b, ':')
+		if err := j.value(a.Value, a.Pos(), copyToStore); err != nil {
+			j.level--
+			return eval.AddTrace(err, a.Pos(), "while evaluating attribute '%s'", name)
+		}
+	}
+	j.b = append(j.b, '}')
+	j.level--
+	return nil
 }
 
 // str writes a JSON string the way nlohmann's dump does without
