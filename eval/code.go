@@ -21,39 +21,35 @@ type thunker interface {
 	thunk(e *Eval, env *Env, self *code) Value
 }
 
-// The thunkers, which mkThunk and isThunker list by their types.
+// The thunkers, which mkThunkUncaptured and isThunker list by their types.
 var _ = [...]thunker{(*constCode)(nil), (*varCode)(nil), (*globalCode)(nil), (*lambdaCode)(nil)}
 
 // mkThunk returns the lazy value of *c in env. c points into the
 // compiled tree: a thunk keeps the pointer.
 func mkThunk(c *code, e *Eval, env *Env) Value {
+	v, t := mkThunkUncaptured(c, e, env)
+	if t != nil {
+		env.capture()
+	}
+	return v
+}
+
+// mkThunkUncaptured is mkThunk without marking env captured when it
+// makes a thunk, which it returns too: the caller decides later (settle).
+func mkThunkUncaptured(c *code, e *Eval, env *Env) (Value, *Thunk) {
 	// A switch on the concrete types: asserting to the thunker interface
 	// looked its method table up on every call.
 	switch x := (*c).(type) {
 	case *constCode:
-		return x.v
+		return x.v, nil
 	case *varCode:
-		return x.thunk(e, env, c)
+		return x.thunk(e, env, c), nil
 	case *globalCode:
-		return x.thunk(e, env, c)
+		return x.thunk(e, env, c), nil
 	case *lambdaCode:
-		return x.thunk(e, env, c)
+		return x.thunk(e, env, c), nil
 	case *arithCode:
 		if v, ok := x.eager(env); ok {
-			return v
-		}
-	}
-	return thunkValue(codeThunk(c, env))
-}
-
-// mkThunkUncaptured is mkThunk without marking env captured when it
-// makes a thunk, which it returns too: the caller decides later.
-func mkThunkUncaptured(c *code, e *Eval, env *Env) (Value, *Thunk) {
-	switch (*c).(type) {
-	case *constCode, *varCode, *globalCode, *lambdaCode:
-		return mkThunk(c, e, env), nil
-	case *arithCode:
-		if v, ok := (*c).(*arithCode).eager(env); ok {
 			return v, nil
 		}
 	}
