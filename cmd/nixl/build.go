@@ -403,14 +403,9 @@ func (c *cli) build(args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: nixl build [FLAGS] [FILE | -f FILE | -E EXPR] [-A ATTR]…\n\nBuild the derivations an expression evaluates to, and link their outputs.\n\n%s\nFlags:\n%s", substituteHelp, fs.FlagUsages())
 	}
-	args, err := f.takeAutoArgs(args)
-	if err != nil {
-		return c.errorf("%v", err)
-	}
-	if rc, stop := c.parseFlags(fs, args); stop {
+	if rc, stop := c.parseEvalFlags(fs, &f.evalFlags, args); stop {
 		return rc
 	}
-	f.exprSet = fs.Changed("expr")
 	rest := fs.Args()
 	if f.file != "" {
 		rest = append([]string{f.file}, rest...)

@@ -36,11 +36,7 @@ func (c *cli) check(args []string) int {
 			"shadowed builtins. Prints file:line:col: severity: message [code] lines,\n"+
 			"or JSON with --json; exits with 1 when there are errors.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	args, err := f.takeAutoArgs(args)
-	if err != nil {
-		return c.errorf("%v", err)
-	}
-	if rc, stop := c.parseFlags(fs, args); stop {
+	if rc, stop := c.parseEvalFlags(fs, &f, args); stop {
 		return rc
 	}
 	if fs.NArg() == 0 {

@@ -69,6 +69,22 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 
 // takeAutoArgs removes --arg NAME EXPR and --argstr NAME VALUE (which
 // take two values, beyond what pflag can express) from args.
+// parseEvalFlags parses the flags of a command that evaluates: the
+// --arg and --argstr pairs first (pflag cannot take two values), then the
+// rest, noting whether -E was given. stop says the command is done, with
+// exit code rc (after --help or a bad flag).
+func (c *cli) parseEvalFlags(fs *pflag.FlagSet, f *evalFlags, args []string) (rc int, stop bool) {
+	args, err := f.takeAutoArgs(args)
+	if err != nil {
+		return c.errorf("%v", err), true
+	}
+	if rc, stop := c.parseFlags(fs, args); stop {
+		return rc, true
+	}
+	f.exprSet = fs.Changed("expr")
+	return 0, false
+}
+
 func (f *evalFlags) takeAutoArgs(args []string) ([]string, error) {
 	var rest []string
 	for i := 0; i < len(args); i++ {

@@ -58,14 +58,9 @@ func (c *cli) instantiate(name string, args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: nixl %s [FLAGS] [FILE | -E EXPR | -]\n\nFlags:\n%s", name, fs.FlagUsages())
 	}
-	args, err := f.takeAutoArgs(args)
-	if err != nil {
-		return c.errorf("%v", err)
-	}
-	if rc, stop := c.parseFlags(fs, args); stop {
+	if rc, stop := c.parseEvalFlags(fs, &f.evalFlags, args); stop {
 		return rc
 	}
-	f.exprSet = fs.Changed("expr")
 	if f.parseOnly {
 		return c.parse(&f.evalFlags, fs.Args())
 	}

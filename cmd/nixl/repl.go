@@ -36,11 +36,7 @@ func (c *cli) repl(args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: nixl repl [FLAGS] [FILE…]\n\nLoads the FILEs' attributes into scope and reads expressions to evaluate.\nType :? in the REPL for its commands.\n\nFlags:\n%s", fs.FlagUsages())
 	}
-	args, err := f.takeAutoArgs(args)
-	if err != nil {
-		return c.errorf("%v", err)
-	}
-	if rc, stop := c.parseFlags(fs, args); stop {
+	if rc, stop := c.parseEvalFlags(fs, &f, args); stop {
 		return rc
 	}
 	var term *terminalReader

@@ -37,14 +37,9 @@ func (c *cli) shellCmd(args []string) int {
 			"first on PATH, in the order given. The outputs are kept from the garbage collector",
 			"while the command runs; nixl exits with the command's exit code."), substituteHelp, fs.FlagUsages())
 	}
-	args, err := f.takeAutoArgs(args)
-	if err != nil {
-		return c.errorf("%v", err)
-	}
-	if rc, stop := c.parseFlags(fs, args); stop {
+	if rc, stop := c.parseEvalFlags(fs, &f.evalFlags, args); stop {
 		return rc
 	}
-	f.exprSet = fs.Changed("expr")
 	rest := fs.Args()
 	var command []string
 	if dash := fs.ArgsLenAtDash(); dash >= 0 {
