@@ -34,7 +34,8 @@ type ComputeStore struct {
 	// Derivations (three maps and their strings) kept the collector busy
 	// in evaluations of many thousands of derivations. The hasher has
 	// their modulo hashes; the text is parsed again only when a
-	// derivation is read back (rare: closures of drvPath contexts).
+	// derivation is read back (rare: builtins.outputOf, or a path
+	// checked against the outputs of a derivation in its context).
 	drvs map[string]string
 	refs map[string][]string // references of the texts computed in this session
 }
@@ -216,11 +217,11 @@ func (s *ComputeStore) ReadDerivation(drvPath string) (*Derivation, error) {
 	text, ok := s.drvs[drvPath]
 	s.mu.Unlock()
 	if ok {
-		p, err := s.dir.ParsePath(drvPath)
+		name, err := nameOfDrvPath(s.dir, drvPath)
 		if err != nil {
 			return nil, err
 		}
-		return Parse(s.dir, strings.TrimSuffix(p.Name(), store.DrvExtension), []byte(text))
+		return parseAt(s.dir, drvPath, name, []byte(text))
 	}
 	if _, err := os.Lstat(drvPath); err != nil {
 		return nil, &InvalidPathError{Path: drvPath}
