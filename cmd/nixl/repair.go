@@ -207,13 +207,13 @@ func repairBySubstitution(ctx context.Context, s *local.Store, f *cache.Substitu
 	defer release()
 	tree := filepath.Join(dir, "repair")
 	h := nixhash.SHA256.New()
-	counter := &countWriter{w: h}
+	counter := &store.CountingWriter{W: h}
 	limited := io.LimitReader(dec, ni.NarSize+1)
 	if err := store.RestorePath(io.TeeReader(limited, counter), tree); err != nil {
 		return fmt.Errorf("the NAR of '%s' from '%s' is corrupt: %w", ni.StorePath, f.Cache.URL(), err)
 	}
-	if counter.n != ni.NarSize {
-		return fmt.Errorf("the NAR of '%s' from '%s' has %d bytes, not %d", ni.StorePath, f.Cache.URL(), counter.n, ni.NarSize)
+	if counter.N != ni.NarSize {
+		return fmt.Errorf("the NAR of '%s' from '%s' has %d bytes, not %d", ni.StorePath, f.Cache.URL(), counter.N, ni.NarSize)
 	}
 	if got := nixhash.FromSum(nixhash.SHA256, h.Sum(nil)); got != ni.NarHash {
 		return fmt.Errorf("hash mismatch in the NAR of '%s' from '%s': expected %s, got %s", ni.StorePath, f.Cache.URL(), ni.NarHash, got)
@@ -227,17 +227,6 @@ func repairBySubstitution(ctx context.Context, s *local.Store, f *cache.Substitu
 	}
 	defer unlock()
 	return s.ReplaceValidPath(ni.PathInfo(), tree)
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // checkRepaired verifies a repaired path against its (new) registration.

@@ -124,7 +124,7 @@ func (c *Cache) AddPath(ctx context.Context, info *local.PathInfo, compression s
 		os.Remove(tmp.Name())
 	}()
 	fileHasher := nixhash.SHA256.New()
-	fileCount := &countWriter{w: io.MultiWriter(tmp, fileHasher)}
+	fileCount := &store.CountingWriter{W: io.MultiWriter(tmp, fileHasher)}
 	cw, err := compressor(fileCount, compression)
 	if err != nil {
 		return err
@@ -143,7 +143,7 @@ func (c *Cache) AddPath(ctx context.Context, info *local.PathInfo, compression s
 	ni := narInfoFromPathInfo(info)
 	ni.Compression = compression
 	ni.FileHash = nixhash.FromSum(nixhash.SHA256, fileHasher.Sum(nil))
-	ni.FileSize = fileCount.n
+	ni.FileSize = fileCount.N
 	ni.URL = "nar/" + ni.FileHash.NixBase32() + narExtension(compression)
 	has, err := c.b.exists(ctx, ni.URL)
 	if err != nil {
@@ -168,15 +168,4 @@ func (c *Cache) PutNarInfo(ctx context.Context, ni *NarInfo) error {
 	}
 	text := ni.String()
 	return c.b.put(ctx, name, stringsReader(text), int64(len(text)), "text/x-nix-narinfo")
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -398,7 +398,7 @@ func copyTree(src, dst string, filter func(path, kind string) (bool, error)) (ni
 		dumpDone <- err
 	}()
 	h := nixhash.SHA256.New()
-	counter := &countingWriter{w: h}
+	counter := &store.CountingWriter{W: h}
 	restoreErr := store.RestorePath(io.TeeReader(pr, counter), dst)
 	// Let the dumper finish (or fail) even if the restore stopped early.
 	pr.CloseWithError(errRestoreStopped)
@@ -412,21 +412,10 @@ func copyTree(src, dst string, filter func(path, kind string) (bool, error)) (ni
 	if dumpErr != nil {
 		return nixhash.Hash{}, 0, fmt.Errorf("adding '%s': the archive ended early", src)
 	}
-	return nixhash.FromSum(nixhash.SHA256, h.Sum(nil)), counter.n, nil
+	return nixhash.FromSum(nixhash.SHA256, h.Sum(nil)), counter.N, nil
 }
 
 var errRestoreStopped = errors.New("restoring stopped")
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // copyFlat copies the regular file src to dst, hashing its bytes. The
 // copy is not executable: a flat content address covers only the bytes.
