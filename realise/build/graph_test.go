@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,22 +226,7 @@ func probeBinary(t *testing.T, s *local.Store) string {
 func TestSandboxNetwork(t *testing.T) {
 	needSandbox(t)
 	s := testStore(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
+	l, accepted := listenCounting(t, "127.0.0.1:0")
 	probe := probeBinary(t, s)
 	drv := mkDrv(t, s, drvSpec{name: "net", builder: probe, srcs: []string{probe}, args: []string{l.Addr().String()}})
 	res := mustBuild(t, s, Options{}, drv)

@@ -2,9 +2,11 @@ package build
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nixl-project/nixl/realise/derivation"
@@ -178,4 +180,27 @@ func sortedCopy(l []string) []string {
 	out := append([]string(nil), l...)
 	sort.Strings(out)
 	return out
+}
+
+// listenCounting listens on addr until the test ends and counts the
+// connections it accepts.
+func listenCounting(t *testing.T, addr string) (net.Listener, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	accepted := new(atomic.Int32)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return l, accepted
 }

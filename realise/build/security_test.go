@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -143,22 +142,7 @@ func listDir(t *testing.T, dir string) []string {
 func TestSandboxNetworkAllAddresses(t *testing.T) {
 	needSandbox(t)
 	s := testStore(t)
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
+	l, accepted := listenCounting(t, ":0")
 	port := l.Addr().(*net.TCPAddr).Port
 	var addrs []string
 	for _, host := range []string{"127.0.0.1", "::1"} {
