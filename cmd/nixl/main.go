@@ -46,6 +46,7 @@ func register(cmd *command) { commands = append(commands, cmd) }
 func main() {
 	// Evaluation recurses deeply (a 1,000,000-deep recursion must work).
 	debug.SetMaxStack(8 << 30)
+	adviseHugePages()
 	tuneGC()
 	stopProfile := startProfile()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
