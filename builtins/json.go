@@ -66,7 +66,7 @@ type jsonEncoder struct {
 // stack before the conversion starts (they count towards the depth limit).
 func encodeJSON(e *eval.Eval, v eval.Value, pos lang.Pos, strict bool, base int) (string, eval.Context, error) {
 	j := &jsonEncoder{e: e, strict: strict, depth: base, limit: serialDepthLimit(e)}
-	if err := j.value(v, pos, true); err != nil {
+	if err := j.value(&v, pos, true); err != nil {
 		return "", nil, err
 	}
 	if j.utf8Err != "" {
@@ -116,14 +116,18 @@ func serialPending(e *eval.Eval, v eval.Value) bool {
 	return v.IsThunk() && e.ShowValueShort(v) == "«thunk»"
 }
 
-func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error {
+// value writes the value in slot, forced in place: a set's or list's
+// thunk is then garbage once written, not kept alive by its slot (the
+// data a toJSON call walks often stays live).
+func (j *jsonEncoder) value(slot *eval.Value, pos lang.Pos, copyToStore bool) error {
 	if err := j.enter(pos); err != nil {
 		return err
 	}
 	defer func() { j.depth-- }()
-	if err := serialForce(j.e, &v, pos, j.strict); err != nil {
+	if err := serialForce(j.e, slot, pos, j.strict); err != nil {
 		return err
 	}
+	v := *slot
 	if len(j.b) >= jsonPiece {
 		j.done = append(j.done, j.b)
 		j.doneLength += len(j.b)
@@ -164,7 +168,7 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 			if i > 0 {
 				j.b = append(j.b, ',')
 			}
-			if err := j.value(elems[i], pos, copyToStore); err != nil {
+			if err := j.value(&elems[i], pos, copyToStore); err != nil {
 				return eval.AddTrace(err, pos, "while evaluating list element at index %d", i)
 			}
 		}
@@ -180,7 +184,7 @@ func (j *jsonEncoder) value(v eval.Value, pos lang.Pos, copyToStore bool) error 
 		if peeled.Kind() != eval.KindAttrs {
 			// A path that came out of __toString is kept as it is, as Nix
 			// historically did.
-			return j.value(peeled, pos, copyToStore && !through)
+			return j.value(&peeled, pos, copyToStore && !through)
 		}
 		return j.writeSet(peeled.AttrsValue(), copyToStore)
 	default:
@@ -270,7 +274,7 @@ func (j *jsonEncoder) writeSet(attrs eval.Attrs, copyToStore bool) error {
 		name := a.Name.String()
 		j.str(name)
 		j.b = append(j.b, ':')
-		if err := j.value(a.Value, a.Pos(), copyToStore); err != nil {
+		if err := j.value(&a.Value, a.Pos(), copyToStore); err != nil {
 			j.level--
 			return eval.AddTrace(err, a.Pos(), "while evaluating attribute '%s'", name)
 		}
