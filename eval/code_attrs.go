@@ -312,15 +312,26 @@ func (c *updateCode) eval(e *Eval, env *Env) (Value, error) {
 	return UpdateAttrs(a, b), nil
 }
 
-// UpdateAttrs returns a // b for two sets.
+// UpdateAttrs returns a // b for two sets. A few attributes laid over a
+// big set make a lazyUpdate (attrs_lazy.go); otherwise the result is
+// merged at once.
 func UpdateAttrs(a, b Value) Value {
-	x, y := a.AttrsValue(), b.AttrsValue()
+	y := b.AttrsValue()
 	if len(y) == 0 {
 		return a
 	}
+	if v, ok := updateLazily(a, y); ok {
+		return v
+	}
+	x := a.AttrsValue()
 	if len(x) == 0 {
 		return b
 	}
+	return AttrsValue(mergeAttrs(x, y))
+}
+
+// mergeAttrs is x // y for two non-empty sets.
+func mergeAttrs(x, y Attrs) Attrs {
 	out := make(Attrs, 0, len(x)+len(y))
 	i := 0
 	for _, b := range y {
@@ -334,8 +345,7 @@ func UpdateAttrs(a, b Value) Value {
 			i++
 		}
 	}
-	out = append(out, x[i:]...)
-	return AttrsValue(out)
+	return append(out, x[i:]...)
 }
 
 // searchAttrs is the index of the first attribute not before name.

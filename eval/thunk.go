@@ -86,8 +86,12 @@ func NewApp2(fn, a, b Value) Value {
 
 // packFunction packs an application's function: its kind in the low four
 // bits of f, its two flag bits above, the number of arguments in the top
-// two bits (0 for a thunk that is not an application).
+// two bits (0 for a thunk that is not an application). A lazy update
+// (a functor set) is made flat first, as its flag has no room.
 func packFunction(fn Value, nargs uint8) Value {
+	if fn.f&flagLazyUpdate != 0 {
+		fn = AttrsValue(fn.AttrsValue())
+	}
 	return Value{f: uint8(fn.k) | fn.f<<4 | nargs<<6, n: fn.n, p: fn.p}
 }
 

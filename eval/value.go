@@ -45,6 +45,9 @@ const (
 	// matters for the position Nix derives from a value (determinePos),
 	// which an unforced thunk does not have.
 	flagUnforced = 2
+	// flagLazyUpdate marks a set that is a lazyUpdate (attrs_lazy.go):
+	// p points to the update, n is 0.
+	flagLazyUpdate = 4
 )
 
 // ctxString is a string with a context, pointed to by string values that
@@ -154,10 +157,18 @@ func (v Value) ListValue() []Value {
 }
 
 // Len is the length of a list or attribute set.
-func (v Value) Len() int { return int(v.n) }
+func (v Value) Len() int {
+	if v.f&flagLazyUpdate != 0 {
+		return len(v.AttrsValue())
+	}
+	return int(v.n)
+}
 
 // AttrsValue returns the attributes of a set value, sorted by symbol.
 func (v Value) AttrsValue() Attrs {
+	if v.f&flagLazyUpdate != 0 {
+		return (*lazyUpdate)(v.p).attrs()
+	}
 	if v.n == 0 {
 		return nil
 	}
