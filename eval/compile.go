@@ -34,6 +34,22 @@ func (cp *compiler) isBuiltin(b lang.Binding, name string) bool {
 	return b.Kind == lang.Static && b.Global && cp.e.globalNames[b.Index] == name
 }
 
+// builtinsPrimOp compiles builtins.NAME, when builtins is the global
+// (with cannot shadow it) and NAME a primop, to the primop itself: the
+// builtins set never changes, and a loop calling builtins.bitAnd would
+// otherwise look it up at every step.
+func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
+	v, ok := x.X.(*lang.Var)
+	if !ok || len(x.Path) != 1 || x.Path[0].Expr != nil || x.Default != nil || !cp.isBuiltin(v.Binding, "builtins") {
+		return nil
+	}
+	a := cp.e.builtins.AttrsValue().Get(Intern(x.Path[0].Name))
+	if a == nil || a.Value.k != KindPrimOp {
+		return nil
+	}
+	return &constCode{v: a.Value, p: x.Start}
+}
+
 func (cp *compiler) exprs(xs []lang.Expr) []code {
 	out := make([]code, len(xs))
 	for i, x := range xs {
@@ -105,6 +121,9 @@ func (cp *compiler) expr(x lang.Expr) code {
 	case *lang.CurPos:
 		return &curPosCode{p: x.Start}
 	case *lang.Select:
+		if c := cp.builtinsPrimOp(x); c != nil {
+			return c
+		}
 		keys, text := cp.attrPath(x.Path)
 		c := &selectCode{x: cp.expr(x.X), path: keys, text: text, p: x.Start}
 		if !c.p.IsValid() {
