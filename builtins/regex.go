@@ -1026,6 +1026,8 @@ type reExec struct {
 	// can take exponential time); stopped tells that it did.
 	stop    func() bool
 	stopped bool
+	// The state sets of matchAll.
+	sim reSim
 }
 
 func newReExec(p *reProg, s string) *reExec {
@@ -1069,7 +1071,100 @@ func (x *reExec) match() bool {
 	if len(x.s) > 0 && !x.prog.last[x.s[len(x.s)-1]] {
 		return false
 	}
+	if x.prog.nsub == 1 {
+		return x.matchAll()
+	}
 	return x.main()
+}
+
+// reSim holds the state sets of matchAll: the match states live at this
+// position and the next, and per state the generation (position) it was
+// last added in.
+type reSim struct {
+	cur, next, stack []int32
+	added            []uint32
+	gen              uint32
+	accepted         bool
+}
+
+// matchAll is match for a pattern without groups, where the answer is
+// only whether the subject matches. Then libstdc++'s search, which tries
+// every path (a POSIX alternative or loop explores both ways in a whole
+// match) and only cuts a loop entered a third time at one position (a
+// cycle: the path without it matches too), answers whether any path
+// matches; so do these sets of every state live at each position,
+// followed in one pass: time linear in the subject, where the search
+// can take exponential time.
+func (x *reExec) matchAll() bool {
+	sim := &x.sim
+	if len(sim.added) != len(x.prog.states) {
+		sim.added = make([]uint32, len(x.prog.states))
+		sim.gen = 0
+	}
+	sim.accepted = false
+	sim.cur = x.addLive(sim.cur[:0], 0, 0)
+	for pos := 0; pos < len(x.s) && len(sim.cur) > 0; pos++ {
+		c := x.s[pos]
+		next := sim.next[:0]
+		x.nextGen()
+		for _, i := range sim.cur {
+			if st := &x.prog.states[i]; st.set[c] {
+				next = x.addLive(next, st.next, pos+1)
+			}
+		}
+		sim.cur, sim.next = next, sim.cur
+	}
+	return sim.accepted
+}
+
+// nextGen starts the set of a new position.
+func (x *reExec) nextGen() {
+	sim := &x.sim
+	if sim.gen++; sim.gen == 0 {
+		clear(sim.added)
+		sim.gen = 1
+	}
+}
+
+// addLive adds to live the match states reachable from state i at pos
+// without reading a byte, and notes an accept reached at the end.
+func (x *reExec) addLive(live []int32, i int32, pos int) []int32 {
+	sim := &x.sim
+	if pos == 0 {
+		x.nextGen()
+	}
+	stack := append(sim.stack[:0], i)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i < 0 || sim.added[i] == sim.gen {
+			continue
+		}
+		sim.added[i] = sim.gen
+		st := &x.prog.states[i]
+		switch st.op {
+		case reMatch:
+			live = append(live, i)
+		case reAccept:
+			if pos == len(x.s) {
+				sim.accepted = true
+			}
+		case reAlternative, reRepeat:
+			stack = append(stack, st.next, st.alt)
+		case reLineBegin:
+			if pos == 0 {
+				stack = append(stack, st.next)
+			}
+		case reLineEnd:
+			if pos == len(x.s) {
+				stack = append(stack, st.next)
+			}
+		default: // the group 0 markers, dummies
+			stack = append(stack, st.next)
+		}
+	}
+	sim.stack = stack
+	return live
 }
 
 // search finds the first match starting at or after from
