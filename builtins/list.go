@@ -194,9 +194,7 @@ func primMap(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) 
 		return eval.Value{}, err
 	}
 	out := make([]eval.Value, len(xs))
-	for i, x := range xs {
-		out[i] = eval.NewApp(f, x)
-	}
+	eval.NewApps(out, f, func(i int) eval.Value { return xs[i] })
 	return eval.List(out), nil
 }
 
@@ -318,9 +316,7 @@ func primGenList(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 		return eval.List(nil), nil
 	}
 	out := make([]eval.Value, n)
-	for i := range out {
-		out[i] = eval.NewApp(f, eval.Int(int64(i)))
-	}
+	eval.NewApps(out, f, func(i int) eval.Value { return eval.Int(int64(i)) })
 	return eval.List(out), nil
 }
 
