@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/nixl-project/nixl/eval"
@@ -81,13 +82,22 @@ func encodeJSON(e *eval.Eval, v eval.Value, pos lang.Pos, strict bool, base int)
 	text.Grow(j.doneLength + len(j.b))
 	for _, piece := range j.done {
 		text.Write(piece)
+		jsonPieces.Put(&piece)
 	}
 	text.Write(j.b)
+	jsonPieces.Put(&j.b)
 	return text.String(), j.ctx.Context(), nil
 }
 
 // jsonPiece is the size from which the text being written is set aside.
 const jsonPiece = 64 << 10
+
+// jsonPieces keeps the pieces of a long text once joined, for the next
+// one: fresh memory for each piece cost a page fault per 4 KiB written.
+var jsonPieces = sync.Pool{New: func() any {
+	b := make([]byte, 0, jsonPiece+jsonPiece/4)
+	return &b
+}}
 
 func (j *jsonEncoder) enter(pos lang.Pos) error {
 	if j.depth > j.limit {
@@ -131,7 +141,7 @@ func (j *jsonEncoder) value(slot *eval.Value, pos lang.Pos, copyToStore bool) er
 	if len(j.b) >= jsonPiece {
 		j.done = append(j.done, j.b)
 		j.doneLength += len(j.b)
-		j.b = make([]byte, 0, jsonPiece+jsonPiece/4)
+		j.b = (*jsonPieces.Get().(*[]byte))[:0]
 	}
 	switch v.Kind() {
 	case eval.KindInt:
