@@ -367,12 +367,12 @@ func (b *drvBuild) finish() (eval.Value, error) {
 			for _, p := range closure {
 				drv.InputSrcs = append(drv.InputSrcs, p)
 				if strings.HasSuffix(p, ".drv") {
-					d, err := ds.ReadDerivation(p)
+					outputs, err := ds.DerivationOutputs(p)
 					if err != nil {
 						return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
 					}
-					outs := make([]string, len(d.Outputs))
-					for i, o := range d.Outputs {
+					outs := make([]string, len(outputs))
+					for i, o := range outputs {
 						outs[i] = o.Name
 					}
 					drv.InputDrvs[p] = outs
@@ -618,10 +618,11 @@ func primOutputOf(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 	if !ok {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "cannot read derivation '%s': the store does not support derivations", c)
 	}
-	d, err := ds.ReadDerivation(c)
+	outputs, err := ds.DerivationOutputs(c)
 	if err != nil {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
 	}
+	d := Derivation{Outputs: outputs}
 	o := d.Output(output)
 	if o == nil {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation '%s' does not have output '%s'", c, output)

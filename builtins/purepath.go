@@ -43,11 +43,11 @@ func contextCovers(e *eval.Eval, ctx eval.Context, sp string) bool {
 		if !ok {
 			continue
 		}
-		d, err := ds.ReadDerivation(drvPath)
+		outputs, err := ds.DerivationOutputs(drvPath)
 		if err != nil {
 			continue
 		}
-		for _, o := range d.Outputs {
+		for _, o := range outputs {
 			if (output == "" || output == o.Name) && o.Path == sp {
 				return true
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nixl-project/nixl/eval"
@@ -93,4 +94,33 @@ func toGo(e *eval.Eval, v eval.Value) (any, error) {
 		return m, nil
 	}
 	return nil, fmt.Errorf("unexpected %s", v.ShowType())
+}
+
+// builtins.outputOf finds the outputs of a derivation computed in this
+// evaluation (DerivationOutputs), though its .drv file was never written.
+func TestOutputOfComputedDerivation(t *testing.T) {
+	e, _ := evaltest.New(t, evaltest.Options{
+		Store: newTestStore(),
+		Setup: func(o *eval.Options) { o.Features = map[string]bool{"dynamic-derivations": true} },
+	})
+	const d = `let d = derivation { name = "two"; system = "x"; builder = "/bin/sh"; outputs = [ "out" "dev" ]; };
+	  ref = builtins.unsafeDiscardOutputDependency d.drvPath; in `
+	v, err := e.EvalString("«outputOf»", d+`[ (builtins.outputOf ref "dev" == d.dev.outPath) (builtins.outputOf ref "out" == d.outPath) ]`, "/")
+	if err != nil {
+		t.Fatal(e.Render(err))
+	}
+	got, err := e.PrintValue(v, eval.PrintOptions{Force: true})
+	if err != nil {
+		t.Fatal(e.Render(err))
+	}
+	if got != "[ true true ]" {
+		t.Errorf("outputOf of a computed derivation: %s, want [ true true ]", got)
+	}
+	v, err = e.EvalString("«outputOf»", d+`builtins.outputOf ref "lib"`, "/")
+	if err == nil {
+		_, err = e.PrintValue(v, eval.PrintOptions{Force: true})
+	}
+	if err == nil || !strings.Contains(e.Render(err), "does not have output 'lib'") {
+		t.Errorf("outputOf of a missing output: %v", err)
+	}
 }

@@ -60,9 +60,9 @@ type DerivationStore interface {
 	// (and the environment variables named after those outputs), and
 	// returns the .drv path; a writable store also writes the file.
 	AddDerivation(d *Derivation) (string, error)
-	// ReadDerivation returns a derivation added earlier in this session
-	// or found in the store.
-	ReadDerivation(drvPath string) (*Derivation, error)
+	// DerivationOutputs returns the outputs, sorted by name, of a
+	// derivation added earlier in this session or found in the store.
+	DerivationOutputs(drvPath string) ([]DerivationOutput, error)
 	// IsValidPath reports whether a store path is present in the store.
 	IsValidPath(path string) bool
 	// QueryReferences returns the references of a valid store path, or

@@ -46,37 +46,23 @@ func Parse(dir store.Dir, name string, text []byte) (*Derivation, error) {
 // ReadFile parses the .drv file at drvPath, an absolute path in dir, taking
 // the derivation name from the file name.
 func ReadFile(dir store.Dir, drvPath string) (*Derivation, error) {
-	name, err := nameOfDrvPath(dir, drvPath)
+	p, err := dir.ParsePath(drvPath)
 	if err != nil {
 		return nil, err
+	}
+	name, ok := strings.CutSuffix(p.Name(), store.DrvExtension)
+	if !ok {
+		return nil, fmt.Errorf("'%s' is not a derivation: its name does not end in %s", drvPath, store.DrvExtension)
 	}
 	text, err := os.ReadFile(drvPath)
 	if err != nil {
 		return nil, err
 	}
-	return parseAt(dir, drvPath, name, text)
-}
-
-// parseAt parses text, the .drv file at drvPath of the derivation name.
-func parseAt(dir store.Dir, drvPath, name string, text []byte) (*Derivation, error) {
 	d, err := Parse(dir, name, text)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", drvPath, err)
 	}
 	return d, nil
-}
-
-// nameOfDrvPath is the derivation name of a .drv path (its name without .drv).
-func nameOfDrvPath(dir store.Dir, drvPath string) (string, error) {
-	p, err := dir.ParsePath(drvPath)
-	if err != nil {
-		return "", err
-	}
-	name, ok := strings.CutSuffix(p.Name(), store.DrvExtension)
-	if !ok {
-		return "", fmt.Errorf("'%s' is not a derivation: its name does not end in %s", drvPath, store.DrvExtension)
-	}
-	return name, nil
 }
 
 // checkFixedOutputPaths rejects fixed outputs whose recorded path is not the

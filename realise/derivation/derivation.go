@@ -136,6 +136,21 @@ func (d *Derivation) OutputNames() []string {
 	return sortedKeys(d.Outputs)
 }
 
+// NamedOutput is an output with its name.
+type NamedOutput struct {
+	Name string
+	Output
+}
+
+// NamedOutputs lists the outputs sorted by name.
+func (d *Derivation) NamedOutputs() []NamedOutput {
+	out := make([]NamedOutput, 0, len(d.Outputs))
+	for _, name := range d.OutputNames() {
+		out = append(out, NamedOutput{Name: name, Output: d.Outputs[name]})
+	}
+	return out
+}
+
 // References are the store paths a .drv file refers to: its input sources
 // and input derivations, sorted and without duplicates. Output paths are not
 // references, so that a .drv does not keep its outputs alive.

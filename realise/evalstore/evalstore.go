@@ -55,12 +55,16 @@ func (s *Compute) AddDerivation(d *builtins.Derivation) (string, error) {
 	return drvPath, nil
 }
 
-func (s *Compute) ReadDerivation(drvPath string) (*builtins.Derivation, error) {
-	rd, err := s.CS.ReadDerivation(drvPath)
+func (s *Compute) DerivationOutputs(drvPath string) ([]builtins.DerivationOutput, error) {
+	outputs, err := s.CS.DerivationOutputs(drvPath)
 	if err != nil {
 		return nil, err
 	}
-	return FromDerivation(rd), nil
+	out := make([]builtins.DerivationOutput, len(outputs))
+	for i, o := range outputs {
+		out[i] = builtins.DerivationOutput{Name: o.Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+	}
+	return out, nil
 }
 
 func (s *Compute) IsValidPath(path string) bool { return s.CS.IsValidPath(path) }
@@ -118,24 +122,4 @@ func SetComputed(d *builtins.Derivation, rd *derivation.Derivation) {
 		d.Outputs[i] = builtins.DerivationOutput{Name: d.Outputs[i].Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
 	}
 	d.Env = rd.Env
-}
-
-// FromDerivation is rd as the builtins' derivation; they share their maps
-// and slices.
-func FromDerivation(rd *derivation.Derivation) *builtins.Derivation {
-	d := &builtins.Derivation{
-		Name:      rd.Name,
-		Outputs:   make([]builtins.DerivationOutput, 0, len(rd.Outputs)),
-		InputDrvs: rd.InputDrvs,
-		InputSrcs: rd.InputSrcs,
-		Platform:  rd.Platform,
-		Builder:   rd.Builder,
-		Args:      rd.Args,
-		Env:       rd.Env,
-	}
-	for _, name := range rd.OutputNames() {
-		o := rd.Outputs[name]
-		d.Outputs = append(d.Outputs, builtins.DerivationOutput{Name: name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash})
-	}
-	return d
 }
