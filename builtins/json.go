@@ -48,9 +48,9 @@ type jsonEncoder struct {
 	b          []byte
 	done       [][]byte
 	doneLength int
-	// sorted holds, per nesting level, the attributes of the set being
-	// written there in Nix's order, reused from set to set.
-	sorted [][]*eval.Attr
+	// shapes holds, per nesting level, the shape of the last set written
+	// there.
+	shapes []*jsonShape
 	level  int
 	ctx    eval.ContextBuilder
 	strict bool
@@ -270,28 +270,72 @@ func jsonPeel(e *eval.Eval, v eval.Value, pos lang.Pos, enter func(lang.Pos) err
 
 // writeSet writes a set, its attributes in Nix's order.
 func (j *jsonEncoder) writeSet(attrs eval.Attrs, copyToStore bool) error {
-	if j.level == len(j.sorted) {
-		j.sorted = append(j.sorted, nil)
+	if j.level == len(j.shapes) {
+		j.shapes = append(j.shapes, &jsonShape{})
 	}
-	sorted := attrs.LexicographicInto(j.sorted[j.level])
-	j.sorted[j.level] = sorted
+	sh := j.shapes[j.level]
+	if !sh.of(attrs) {
+		sh.set(attrs)
+	}
 	j.level++
 	j.b = append(j.b, '{')
-	for i, a := range sorted {
+	for i, k := range sh.order {
 		if i > 0 {
 			j.b = append(j.b, ',')
 		}
-		name := a.Name.String()
-		j.str(name)
-		j.b = append(j.b, ':')
+		if j.utf8Err == "" {
+			j.utf8Err = sh.keyErr[i]
+		}
+		j.b = append(j.b, sh.keys[i]...)
+		a := &attrs[k]
 		if err := j.value(&a.Value, a.Pos(), copyToStore); err != nil {
 			j.level--
-			return eval.AddTrace(err, a.Pos(), "while evaluating attribute '%s'", name)
+			return eval.AddTrace(err, a.Pos(), "while evaluating attribute '%s'", a.Name.String())
 		}
 	}
 	j.b = append(j.b, '}')
 	j.level--
 	return nil
+}
+
+// jsonShape is a set's names (in symbol order), the order Nix writes
+// them in (lexicographic: indices into the set), and each one written
+// as a key ("name":) with its UTF-8 error, if any. The sets of a list of
+// records share one shape, so most sets reuse the last one's at their
+// level instead of sorting and escaping their names again.
+type jsonShape struct {
+	names  []eval.Sym
+	order  []int
+	keys   [][]byte
+	keyErr []string
+}
+
+// of reports whether attrs has this shape.
+func (sh *jsonShape) of(attrs eval.Attrs) bool {
+	if len(attrs) != len(sh.names) {
+		return false
+	}
+	for i := range attrs {
+		if attrs[i].Name != sh.names[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (sh *jsonShape) set(attrs eval.Attrs) {
+	sh.names, sh.order = sh.names[:0], sh.order[:0]
+	for i := range attrs {
+		sh.names = append(sh.names, attrs[i].Name)
+		sh.order = append(sh.order, i)
+	}
+	slices.SortFunc(sh.order, func(x, y int) int { return strings.Compare(attrs[x].Name.String(), attrs[y].Name.String()) })
+	sh.keys, sh.keyErr = sh.keys[:0], sh.keyErr[:0]
+	for _, k := range sh.order {
+		name := attrs[k].Name.String()
+		sh.keys = append(sh.keys, append(appendJSONString(nil, name), ':'))
+		sh.keyErr = append(sh.keyErr, checkJSONUTF8(name))
+	}
 }
 
 // str writes a JSON string the way nlohmann's dump does without
