@@ -562,8 +562,11 @@ type jsonLexer struct {
 	nextUnget bool
 	// position
 	charsTotal, charsLine, lines int
-	tokenString                  []byte
-	buf                          []byte
+	// tokenStart is where the text read since the last reset begins in
+	// src: nlohmann's token_string, kept as a slice of src (tokenBytes)
+	// rather than copied byte by byte.
+	tokenStart int
+	buf        []byte
 	errMsg                       string
 	valUnsigned                  uint64
 	valInteger                   int64
@@ -580,9 +583,6 @@ func (l *jsonLexer) get() int {
 		l.next++
 	} else {
 		l.current = jsonEOF
-	}
-	if l.current != jsonEOF {
-		l.tokenString = append(l.tokenString, byte(l.current))
 	}
 	if l.current == '\n' {
 		l.lines++
@@ -601,23 +601,31 @@ func (l *jsonLexer) unget() {
 	} else {
 		l.charsLine--
 	}
-	if l.current != jsonEOF && len(l.tokenString) > 0 {
-		l.tokenString = l.tokenString[:len(l.tokenString)-1]
+}
+
+// tokenBytes is the text read since the last reset: get appends each
+// byte it reads and unget takes the last one back, and the bytes read are
+// consecutive in src (reset is never called with a byte ungotten).
+func (l *jsonLexer) tokenBytes() string {
+	end := l.next
+	if l.nextUnget && l.current != jsonEOF {
+		end--
 	}
+	return l.src[l.tokenStart:max(end, l.tokenStart)]
 }
 
 func (l *jsonLexer) reset() {
 	l.buf = l.buf[:0]
-	l.tokenString = l.tokenString[:0]
+	l.tokenStart = l.next
 	if l.current != jsonEOF {
-		l.tokenString = append(l.tokenString, byte(l.current))
+		l.tokenStart-- // the byte just read
 	}
 }
 
 // tokenText is the "last read" text: control characters as <U+XXXX>.
 func (l *jsonLexer) tokenText() string {
 	var b strings.Builder
-	for _, c := range l.tokenString {
+	for _, c := range []byte(l.tokenBytes()) {
 		if c <= 0x1F {
 			fmt.Fprintf(&b, "<U+%04X>", c)
 		} else {
