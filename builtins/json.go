@@ -565,12 +565,12 @@ type jsonLexer struct {
 	// tokenStart is where the text read since the last reset begins in
 	// src: nlohmann's token_string, kept as a slice of src (tokenBytes)
 	// rather than copied byte by byte.
-	tokenStart int
-	buf        []byte
-	errMsg                       string
-	valUnsigned                  uint64
-	valInteger                   int64
-	valFloat                     float64
+	tokenStart  int
+	buf         []byte
+	errMsg      string
+	valUnsigned uint64
+	valInteger  int64
+	valFloat    float64
 }
 
 func (l *jsonLexer) get() int {
