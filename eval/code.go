@@ -1,8 +1,10 @@
 package eval
 
 import (
-	"github.com/nixl-project/nixl/lang"
 	"slices"
+	"strconv"
+
+	"github.com/nixl-project/nixl/lang"
 )
 
 // code is a compiled expression: the syntax tree turned into nodes that
@@ -115,6 +117,29 @@ func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	// The slot is not filled yet (a let binding referring to a later
 	// one): defer the lookup.
 	return thunkValue(codeThunk(self, env))
+}
+
+// toStringIntCode is toString x for a variable x (interpolations such as
+// "pkg${toString i}" are full of them): when x already holds an integer,
+// its decimal text, without the call; otherwise the call.
+type toStringIntCode struct {
+	call *callCode
+	x    *varCode
+}
+
+func (c *toStringIntCode) pos() lang.Pos { return c.call.p }
+
+func (c *toStringIntCode) eval(e *Eval, env *Env) (Value, error) {
+	v := c.x.slot(env)
+	if v.k == KindThunk {
+		if t := v.thunk(); t.isDone() {
+			v = &t.val
+		}
+	}
+	if v.k == KindInt {
+		return String(strconv.FormatInt(v.IntValue(), 10)), nil
+	}
+	return c.call.eval(e, env)
 }
 
 // globalCode reads a global (builtins and friends) directly.

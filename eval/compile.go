@@ -50,6 +50,29 @@ func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
 	return &constCode{v: a.Value, p: x.Start}
 }
 
+// isPrimOp reports whether fn, compiled, is the global builtin name (a
+// global not shadowed, or builtins.name compiled to the primop).
+func (cp *compiler) isPrimOp(fn code, name string) bool {
+	var v Value
+	switch c := fn.(type) {
+	case *globalCode:
+		v = cp.e.globals[c.idx]
+	case *constCode:
+		v = c.v
+	default:
+		return false
+	}
+	return v.k == KindPrimOp && v.PrimOpValue().Name == name && v.PrimOpValue() == cp.primOp(name)
+}
+
+// primOp is the builtin primop called name, or nil.
+func (cp *compiler) primOp(name string) *PrimOp {
+	if a := cp.e.builtins.AttrsValue().Get(Intern(name)); a != nil && a.Value.k == KindPrimOp {
+		return a.Value.PrimOpValue()
+	}
+	return nil
+}
+
 func (cp *compiler) exprs(xs []lang.Expr) []code {
 	out := make([]code, len(xs))
 	for i, x := range xs {
@@ -143,7 +166,11 @@ func (cp *compiler) expr(x lang.Expr) code {
 	case *lang.Lambda:
 		return cp.lambda(x)
 	case *lang.Call:
-		return &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
+		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
+		if v, ok := c.args[0].(*varCode); ok && len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
+			return &toStringIntCode{call: c, x: v}
+		}
+		return c
 	case *lang.Let:
 		return cp.let(x)
 	case *lang.With:
