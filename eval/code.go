@@ -119,24 +119,19 @@ func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	return thunkValue(codeThunk(self, env))
 }
 
-// toStringIntCode is toString x for a variable x (interpolations such as
-// "pkg${toString i}" are full of them): when x already holds an integer,
-// its decimal text, without the call; otherwise the call.
+// toStringIntCode is toString x for x a variable or integer arithmetic
+// (interpolations such as "pkg${toString i}" or "${toString (i / 2)}"
+// are full of them): when x is an integer without evaluating anything
+// (peek), its decimal text, without the call; otherwise the call.
 type toStringIntCode struct {
 	call *callCode
-	x    *varCode
+	x    code
 }
 
 func (c *toStringIntCode) pos() lang.Pos { return c.call.p }
 
 func (c *toStringIntCode) eval(e *Eval, env *Env) (Value, error) {
-	v := c.x.slot(env)
-	if v.k == KindThunk {
-		if t := v.thunk(); t.isDone() {
-			v = &t.val
-		}
-	}
-	if v.k == KindInt {
+	if v, ok := peek(c.x, env); ok && v.k == KindInt {
 		return String(strconv.FormatInt(v.IntValue(), 10)), nil
 	}
 	return c.call.eval(e, env)

@@ -288,12 +288,15 @@ func (c *arithCode) eager(env *Env) (Value, bool) {
 	return c.intFast(x, y)
 }
 
-// peek returns the value of a constant or an already evaluated variable,
-// without evaluating anything.
+// peek returns the value of a constant, an already evaluated variable or
+// integer arithmetic on those that cannot fail, without evaluating
+// anything.
 func peek(c code, env *Env) (Value, bool) {
 	switch c := c.(type) {
 	case *constCode:
 		return c.v, true
+	case *arithCode:
+		return c.eager(env)
 	case *varCode:
 		v := *c.slot(env)
 		if v.k == KindThunk {

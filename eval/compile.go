@@ -167,8 +167,11 @@ func (cp *compiler) expr(x lang.Expr) code {
 		return cp.lambda(x)
 	case *lang.Call:
 		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
-		if v, ok := c.args[0].(*varCode); ok && len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
-			return &toStringIntCode{call: c, x: v}
+		if len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
+			switch c.args[0].(type) {
+			case *varCode, *arithCode:
+				return &toStringIntCode{call: c, x: c.args[0]}
+			}
 		}
 		return c
 	case *lang.Let:
