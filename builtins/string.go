@@ -230,7 +230,16 @@ func primReplaceStrings(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Val
 	}
 
 	var b strings.Builder
+	b.Grow(len(s))
 	for p := 0; p <= len(s); {
+		if firstEmpty < 0 {
+			// Bytes no pattern starts with are copied in one go.
+			start := p
+			for p < len(s) && byFirst[s[p]] == nil {
+				p++
+			}
+			b.WriteString(s[start:p])
+		}
 		found := -1
 		if p < len(s) {
 			for _, i := range byFirst[s[p]] {
