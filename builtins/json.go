@@ -974,6 +974,15 @@ type jsonParser struct {
 	free  []*jsonFrame
 	// result holds the value when the stack is empty.
 	result eval.Value
+	// keys remembers recent keys by their length and last byte: a
+	// document repeats a few keys many times, and a hit skips the
+	// symbol table (its lock and its map).
+	keys [64]jsonKey
+}
+
+type jsonKey struct {
+	name string
+	sym  eval.Sym
 }
 
 // parseJSON parses s. Syntax errors are JSONParseErrors in Nix and get
@@ -1062,10 +1071,18 @@ func (p *jsonParser) push(array bool) {
 // are interned straight from the lexer's buffer: most are repeated, and
 // a known key needs no string of its own.
 func (p *jsonParser) key(name []byte) error {
-	if bytes.IndexByte(name, 0) >= 0 {
-		return serialNoNullByte(string(name))
+	slot := &p.keys[0]
+	if len(name) > 0 {
+		slot = &p.keys[(len(name)*7+int(name[len(name)-1]))%len(p.keys)]
 	}
-	p.stack[len(p.stack)-1].key = eval.InternBytes(name)
+	if slot.name != string(name) {
+		if bytes.IndexByte(name, 0) >= 0 {
+			return serialNoNullByte(string(name))
+		}
+		sym := eval.InternBytes(name)
+		*slot = jsonKey{name: sym.String(), sym: sym}
+	}
+	p.stack[len(p.stack)-1].key = slot.sym
 	return nil
 }
 
@@ -1075,7 +1092,13 @@ func (p *jsonParser) end() {
 	var v eval.Value
 	if f.array {
 		var elems []eval.Value
-		if len(f.elems) > 0 {
+		switch n := len(f.elems); {
+		case n >= jsonKeepElems:
+			// A long array takes the frame's buffer, which another long
+			// one would rarely reuse: no copy.
+			elems = f.elems[:n:n]
+			f.elems = nil
+		case n > 0:
 			elems = slices.Clone(f.elems)
 		}
 		v = eval.List(elems)
@@ -1090,6 +1113,10 @@ func (p *jsonParser) end() {
 	p.free = append(p.free, f)
 	p.add(v)
 }
+
+// jsonKeepElems is the length from which an array keeps its frame's
+// buffer.
+const jsonKeepElems = 1024
 
 // serialNoNullByte rejects strings Nix cannot hold.
 func serialNoNullByte(s string) error {
