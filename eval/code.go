@@ -119,22 +119,37 @@ func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	return thunkValue(codeThunk(self, env))
 }
 
-// toStringIntCode is toString x for x a variable or integer arithmetic
-// (interpolations such as "pkg${toString i}" or "${toString (i / 2)}"
-// are full of them): when x is an integer without evaluating anything
-// (peek), its decimal text, without the call; otherwise the call.
-type toStringIntCode struct {
+// toStringCode is toString x, where toString is the builtin
+// (interpolations such as "pkg${toString i}" are full of them). When x
+// is an integer without evaluating anything (peek), its decimal text;
+// when x is an expression that would be passed as a thunk, it is
+// evaluated at once instead, as toString forces it first thing anyway,
+// with the bookkeeping and the error frame the thunk and the call would
+// have given; a variable or constant that is not an integer takes the
+// call.
+type toStringCode struct {
 	call *callCode
 	x    code
+	op   *PrimOp
 }
 
-func (c *toStringIntCode) pos() lang.Pos { return c.call.p }
+func (c *toStringCode) pos() lang.Pos { return c.call.p }
 
-func (c *toStringIntCode) eval(e *Eval, env *Env) (Value, error) {
+func (c *toStringCode) eval(e *Eval, env *Env) (Value, error) {
 	if v, ok := peek(c.x, env); ok && v.k == KindInt {
 		return String(strconv.FormatInt(v.IntValue(), 10)), nil
 	}
-	return c.call.eval(e, env)
+	if isThunker(c.x) {
+		return c.call.eval(e, env)
+	}
+	v, err := e.evalAsThunk(c.x, env, lang.NoPos)
+	if err != nil {
+		return Value{}, addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
+	}
+	if v.k == KindInt {
+		return String(strconv.FormatInt(v.IntValue(), 10)), nil
+	}
+	return e.callPrimOp(c.op, []Value{v}, c.call.p)
 }
 
 // globalCode reads a global (builtins and friends) directly.

@@ -168,10 +168,7 @@ func (cp *compiler) expr(x lang.Expr) code {
 	case *lang.Call:
 		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
 		if len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
-			switch c.args[0].(type) {
-			case *varCode, *arithCode:
-				return &toStringIntCode{call: c, x: c.args[0]}
-			}
+			return &toStringCode{call: c, x: c.args[0], op: cp.primOp("toString")}
 		}
 		return c
 	case *lang.Let:

@@ -241,6 +241,27 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	return r, nil
 }
 
+// evalAsThunk evaluates c as forcing a thunk of it at pos would, without
+// the thunk: for an argument that the function receiving it forces
+// first. The depth it counts and the checks it makes are evalThunk's.
+func (e *Eval) evalAsThunk(c code, env *Env, pos lang.Pos) (Value, error) {
+	if e.depth >= e.maxCallDepth || (e.depth+1)&(stackCheckEvery-1) == 0 {
+		if err := e.checkDepth(e.depth+1, pos); err != nil {
+			return Value{}, err
+		}
+	}
+	if e.interrupted.Load() {
+		return Value{}, e.errInterrupted(pos)
+	}
+	e.depth++
+	r, err := c.eval(e, env)
+	e.depth--
+	if err == nil && r.k == KindThunk {
+		r, err = e.forceThunk(r.thunk(), pos)
+	}
+	return r, err
+}
+
 // done stores the result and drops what computed it.
 func (t *Thunk) done(r Value, pending Value) {
 	if args := t.appArgs(pending); args != nil {
