@@ -316,7 +316,7 @@ func primGenList(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 		return eval.List(nil), nil
 	}
 	out := make([]eval.Value, n)
-	eval.NewApps(out, f, func(i int) eval.Value { return eval.Int(int64(i)) })
+	eval.NewIndexedApps(out, f)
 	return eval.List(out), nil
 }
 

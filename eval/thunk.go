@@ -98,6 +98,47 @@ func NewApps(out []Value, fn Value, arg func(i int) Value) {
 
 const appBlock = 128
 
+// An indexed application is genList's element i: its function is shared
+// by all the elements (indexedSource) and its argument is the integer i,
+// kept in val.n, so a pending element is 24 bytes instead of 48. Its
+// val.f holds appIndexed in the argument-count bits.
+type indexedThunk struct {
+	val Value
+}
+
+type indexedSource struct {
+	fn Value
+}
+
+const appIndexed = 3
+
+// NewIndexedApps sets out[i] to a lazy application of fn to the integer
+// i, allocated as NewApps does.
+func NewIndexedApps(out []Value, fn Value) {
+	src := &indexedSource{fn: fn}
+	var block []indexedThunk
+	for i := range out {
+		if len(block) == 0 {
+			block = make([]indexedThunk, min(appBlock, len(out)-i))
+		}
+		t := &block[0]
+		block = block[1:]
+		t.val = Value{f: appIndexed << 6, n: uint64(i), p: unsafe.Pointer(src)}
+		out[i] = thunkValue((*Thunk)(unsafe.Pointer(t)))
+	}
+}
+
+// callIndexed calls an indexed application's function on its index,
+// passed on the argument stack (a slice of a local would escape).
+func (e *Eval) callIndexed(state Value, pos lang.Pos) (Value, error) {
+	base := len(e.argStack)
+	e.argStack = append(e.argStack, Int(int64(state.n)))
+	r, err := e.CallFunction((*indexedSource)(state.p).fn, e.argStack[base:base+1:base+1], pos)
+	clear(e.argStack[base : base+1])
+	e.argStack = e.argStack[:base]
+	return r, err
+}
+
 // NewApp2 makes a lazy application of fn to two arguments.
 func NewApp2(fn, a, b Value) Value {
 	t := &appThunk2{val: packFunction(fn, 2)}
@@ -120,11 +161,15 @@ func packFunction(fn Value, nargs uint8) Value {
 // thunk (blackholing changes val.k only).
 func (t *Thunk) appFunction() Value {
 	v := t.val
+	if v.f>>6 == appIndexed {
+		return (*indexedSource)(v.p).fn
+	}
 	return Value{k: Kind(v.f & 0xf), f: v.f >> 4 & 3, n: v.n, p: v.p}
 }
 
-// appArgs returns the arguments of an application thunk, or nil if t is
-// not one; state is t's val while pending or blackholed.
+// appArgs returns the arguments of an application thunk with arguments
+// (not an indexed one), or nil if t is not one; state is t's val while
+// pending or blackholed.
 func (t *Thunk) appArgs(state Value) []Value {
 	switch state.f >> 6 {
 	case 1:
@@ -217,10 +262,13 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	e.depth++
 	var r Value
 	var err error
-	if args := t.appArgs(pending); args != nil {
-		r, err = e.CallFunction(t.appFunction(), args, pos)
-	} else {
+	switch pending.f >> 6 {
+	case 0:
 		r, err = (*(*code)(pending.p)).eval(e, t.env)
+	case appIndexed:
+		r, err = e.callIndexed(pending, pos)
+	default:
+		r, err = e.CallFunction(t.appFunction(), t.appArgs(pending), pos)
 	}
 	e.depth--
 	if err == nil && r.k == KindThunk {
@@ -264,12 +312,20 @@ func (e *Eval) evalAsThunk(c code, env *Env, pos lang.Pos) (Value, error) {
 
 // done stores the result and drops what computed it.
 func (t *Thunk) done(r Value, pending Value) {
-	if args := t.appArgs(pending); args != nil {
-		clear(args)
-	} else {
-		t.env = nil
-	}
+	t.drop(pending)
 	t.val = r
+}
+
+// drop clears what computed t: its scope, or an application's
+// arguments. An indexed application has neither (nor an env field).
+func (t *Thunk) drop(pending Value) {
+	switch pending.f >> 6 {
+	case 0:
+		t.env = nil
+	case appIndexed:
+	default:
+		clear(t.appArgs(pending))
+	}
 }
 
 // fail records a failed evaluation. Errors that depend on how deep the
@@ -284,11 +340,7 @@ func (t *Thunk) fail(err *Error, pending Value) {
 	// The error is kept, not copied: frames added while it propagates
 	// this first time belong to it, as in Nix, whose failed thunks hold
 	// the exception itself. Later forcings get copies.
-	if args := t.appArgs(pending); args != nil {
-		clear(args)
-	} else {
-		t.env = nil
-	}
+	t.drop(pending)
 	t.val = Value{k: kindFailed, p: unsafe.Pointer(err)}
 }
 
@@ -302,7 +354,7 @@ func determinePos(v *Value) lang.Pos {
 		if k := t.val.k; k != KindInvalid && k != kindBlackhole {
 			return lang.NoPos
 		}
-		if t.appArgs(t.val) != nil {
+		if t.val.f>>6 != 0 {
 			fn := t.appFunction()
 			return determinePos(&fn)
 		}
