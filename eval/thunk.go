@@ -86,17 +86,24 @@ func NewApps(out []Value, fn Value, arg func(i int) Value) {
 	packed := packFunction(fn, 1)
 	var block []appThunk1
 	for i := range out {
-		if len(block) == 0 {
-			block = make([]appThunk1, min(appBlock, len(out)-i))
-		}
-		t := &block[0]
-		block = block[1:]
+		t := nextInBlock(&block, len(out)-i)
 		t.val, t.arg = packed, arg(i)
 		out[i] = thunkValue((*Thunk)(unsafe.Pointer(t)))
 	}
 }
 
 const appBlock = 128
+
+// nextInBlock takes the next element of *block, allocating a new block
+// of appBlock elements (at most left) when it is used up.
+func nextInBlock[T any](block *[]T, left int) *T {
+	if len(*block) == 0 {
+		*block = make([]T, min(appBlock, left))
+	}
+	t := &(*block)[0]
+	*block = (*block)[1:]
+	return t
+}
 
 // An indexed application is genList's element i: its function is shared
 // by all the elements (indexedSource) and its argument is the integer i,
@@ -118,11 +125,7 @@ func NewIndexedApps(out []Value, fn Value) {
 	src := &indexedSource{fn: fn}
 	var block []indexedThunk
 	for i := range out {
-		if len(block) == 0 {
-			block = make([]indexedThunk, min(appBlock, len(out)-i))
-		}
-		t := &block[0]
-		block = block[1:]
+		t := nextInBlock(&block, len(out)-i)
 		t.val = Value{f: appIndexed << 6, n: uint64(i), p: unsafe.Pointer(src)}
 		out[i] = thunkValue((*Thunk)(unsafe.Pointer(t)))
 	}
