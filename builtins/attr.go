@@ -9,9 +9,9 @@ import (
 )
 
 var attrBuiltins = []builtin{
-	{name: "attrNames", params: []string{"set"}, fn: primAttrNames,
+	{name: "attrNames", forcesFirst: true, params: []string{"set"}, fn: primAttrNames,
 		doc: "Returns the names of the attributes of set as a list of strings, sorted alphabetically (by bytes).\n\n    builtins.attrNames { b = 1; a = 2; }  # [ \"a\" \"b\" ]"},
-	{name: "attrValues", params: []string{"set"}, fn: primAttrValues,
+	{name: "attrValues", forcesFirst: true, params: []string{"set"}, fn: primAttrValues,
 		doc: "Returns the values of the attributes of set as a list, in the alphabetical order of their names (the order of attrNames). The values are not evaluated."},
 	{name: "getAttr", params: []string{"s", "set"}, fn: primGetAttr,
 		doc: "Returns the attribute named s of set: `getAttr \"x\" set` is `set.x`, with a name computed at run time. A missing attribute is an error."},

@@ -15,11 +15,11 @@ import (
 const noPos = lang.NoPos
 
 var listBuiltins = []builtin{
-	{name: "length", params: []string{"list"}, fn: primLength,
+	{name: "length", forcesFirst: true, params: []string{"list"}, fn: primLength,
 		doc: "Returns the number of elements of list, in constant time.\n\n    builtins.length [ 1 2 3 ]  # 3"},
-	{name: "head", params: []string{"list"}, fn: primHead,
+	{name: "head", forcesFirst: true, params: []string{"list"}, fn: primHead,
 		doc: "Returns the first element of list, evaluated. It is an error if list is empty; compare with `[ ]` first when it may be."},
-	{name: "tail", params: []string{"list"}, fn: primTail,
+	{name: "tail", forcesFirst: true, params: []string{"list"}, fn: primTail,
 		doc: "Returns list without its first element; it is an error if list is empty. It copies the rest of the list, so walking a list with repeated tail takes quadratic time: prefer map, filter or foldl'."},
 	{name: "elemAt", params: []string{"xs", "n"}, fn: primElemAt,
 		doc: "Returns the element of xs at index n, counting from 0. An index outside the list is an error.\n\n    builtins.elemAt [ \"a\" \"b\" ] 1  # \"b\""},
@@ -29,7 +29,7 @@ var listBuiltins = []builtin{
 		doc: "Keeps the elements x of list for which f x is true, in their order.\n\n    builtins.filter (x: x > 1) [ 3 1 2 ]  # [ 3 2 ]"},
 	{name: "map", global: true, params: []string{"f", "list"}, fn: primMap,
 		doc: "Applies f to every element of list and returns the list of results. The applications are lazy: f x is computed when that element is used.\n\n    map (x: x * 2) [ 1 2 3 ]  # [ 2 4 6 ]"},
-	{name: "concatLists", params: []string{"lists"}, fn: primConcatLists,
+	{name: "concatLists", forcesFirst: true, params: []string{"lists"}, fn: primConcatLists,
 		doc: "Joins a list of lists into one list.\n\n    builtins.concatLists [ [ 1 ] [ ] [ 2 3 ] ]  # [ 1 2 3 ]"},
 	{name: "concatMap", params: []string{"f", "list"}, fn: primConcatMap,
 		doc: "Calls f, which must return a list, on every element of list and joins the results: the same as `concatLists (map f list)`, done in one pass."},

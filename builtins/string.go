@@ -20,7 +20,7 @@ var stringBuiltins = []builtin{
 			"path as a string (it is not copied to the store), integers are written in decimal and floats with " +
 			"six decimals, true is \"1\" while false and null are \"\", lists are converted element by element " +
 			"and joined with spaces, and a set is converted through its `__toString` function or its `outPath`."},
-	{name: "stringLength", params: []string{"e"}, fn: primStringLength,
+	{name: "stringLength", forcesFirst: true, params: []string{"e"}, fn: primStringLength,
 		doc: "The length of the string e in bytes (not characters). e may also be anything that string " +
 			"interpolation accepts, such as a path (copied to the store first) or a derivation."},
 	{name: "substring", params: []string{"start", "len", "s"}, fn: primSubstring,

@@ -27,6 +27,10 @@ type builtin struct {
 	// noTrace: errors pass through without a "while calling the '…'
 	// builtin" frame.
 	noTrace bool
+	// forcesFirst: a one-argument builtin whose first act is forcing its
+	// argument at no position, adding nothing to that forcing's errors
+	// (eval.PrimOp.ForcesFirst).
+	forcesFirst bool
 }
 
 // table is every builtin, grouped by theme in the files of this package.
@@ -76,7 +80,7 @@ func Builtins(c *Config) []eval.Builtin {
 		if b.constant != nil {
 			v = b.constant(c)
 		} else {
-			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn, NoTrace: b.noTrace})
+			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn, NoTrace: b.noTrace, ForcesFirst: b.forcesFirst})
 		}
 		out = append(out, eval.Builtin{Name: b.name, Value: v, Global: b.global})
 	}

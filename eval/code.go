@@ -149,7 +149,30 @@ func (c *toStringCode) eval(e *Eval, env *Env) (Value, error) {
 	if v.k == KindInt {
 		return String(strconv.FormatInt(v.IntValue(), 10)), nil
 	}
-	return e.callPrimOp(c.op, []Value{v}, c.call.p)
+	return e.callPrimOp1(c.op, v, c.call.p)
+}
+
+// strictCallCode is a call of a builtin that forces its one argument
+// first thing (PrimOp.ForcesFirst), with an argument that would be passed
+// as a thunk: the argument is evaluated here instead, with the bookkeeping
+// forcing that thunk would do and the frame the call would add to its
+// errors. (builtins.head p.deps made a thunk of p.deps at every call.)
+type strictCallCode struct {
+	call *callCode
+	op   *PrimOp
+}
+
+func (c *strictCallCode) pos() lang.Pos { return c.call.p }
+
+func (c *strictCallCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := e.evalAsThunk(c.call.args[0], env, lang.NoPos)
+	if err != nil {
+		if !c.op.NoTrace {
+			err = addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
+		}
+		return Value{}, err
+	}
+	return e.callPrimOp1(c.op, v, c.call.p)
 }
 
 // globalCode reads a global (builtins and friends) directly.

@@ -53,16 +53,35 @@ func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
 // isPrimOp reports whether fn, compiled, is the global builtin name (a
 // global not shadowed, or builtins.name compiled to the primop).
 func (cp *compiler) isPrimOp(fn code, name string) bool {
+	op := calledPrimOp(cp.e, fn)
+	return op != nil && op.Name == name && op == cp.primOp(name)
+}
+
+// calledPrimOp is the builtin fn, compiled, stands for when it is a
+// global or builtins.NAME, or nil.
+func calledPrimOp(e *Eval, fn code) *PrimOp {
 	var v Value
 	switch c := fn.(type) {
 	case *globalCode:
-		v = cp.e.globals[c.idx]
+		v = e.globals[c.idx]
 	case *constCode:
 		v = c.v
 	default:
-		return false
+		return nil
 	}
-	return v.k == KindPrimOp && v.PrimOpValue().Name == name && v.PrimOpValue() == cp.primOp(name)
+	if v.k != KindPrimOp {
+		return nil
+	}
+	return v.PrimOpValue()
+}
+
+// strictPrimOp is the builtin fn, compiled, calls when it is a global or
+// builtins.NAME marked ForcesFirst, or nil.
+func (cp *compiler) strictPrimOp(fn code) *PrimOp {
+	if op := calledPrimOp(cp.e, fn); op != nil && op.ForcesFirst && op.Arity == 1 {
+		return op
+	}
+	return nil
 }
 
 // primOp is the builtin primop called name, or nil.
@@ -169,6 +188,9 @@ func (cp *compiler) expr(x lang.Expr) code {
 		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
 		if len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
 			return &toStringCode{call: c, x: c.args[0], op: cp.primOp("toString")}
+		}
+		if op := cp.strictPrimOp(c.fn); op != nil && len(c.args) == 1 && !isThunker(c.args[0]) {
+			return &strictCallCode{call: c, op: op}
 		}
 		return c
 	case *lang.Let:

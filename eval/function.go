@@ -48,6 +48,11 @@ type PrimOp struct {
 	// NoTrace leaves out the "while calling the '…' builtin" frame
 	// (addErrorContext adds its own).
 	NoTrace bool
+	// ForcesFirst marks a one-argument builtin whose first act is forcing
+	// its argument at no position, adding nothing to the errors of that
+	// forcing: a call can then evaluate the argument itself instead of
+	// passing a thunk (strictCallCode), with the same result and errors.
+	ForcesFirst bool
 }
 
 // PrimOpApp is a built-in function applied to fewer arguments than it takes.
@@ -217,6 +222,17 @@ func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error)
 		return Value{}, addTrace(err, pos, "while calling the '"+op.Name+"' builtin")
 	}
 	return r, nil
+}
+
+// callPrimOp1 calls a one-argument builtin on v, passed on the argument
+// stack (a slice of a local would escape).
+func (e *Eval) callPrimOp1(op *PrimOp, v Value, pos lang.Pos) (Value, error) {
+	base := len(e.argStack)
+	e.argStack = append(e.argStack, v)
+	r, err := e.callPrimOp(op, e.argStack[base:base+1:base+1], pos)
+	clear(e.argStack[base : base+1])
+	e.argStack = e.argStack[:base]
+	return r, err
 }
 
 // callLambda calls a function. It is on the path of every recursion in
