@@ -50,10 +50,6 @@ func mkThunkUncaptured(c *code, e *Eval, env *Env) (Value, *Thunk) {
 		return x.thunk(e, env, c), nil
 	case *lambdaCode:
 		return x.thunk(e, env, c), nil
-	case *arithCode:
-		if v, ok := x.eager(env); ok {
-			return v, nil
-		}
 	}
 	t := &Thunk{env: env, val: Value{p: ptr(c)}}
 	return thunkValue(t), t
@@ -482,11 +478,6 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 		// The common case, kept lean: it is on every recursion's path.
 		cl := fn.Closure()
 		arg := c.args[0]
-		if ar, ok := arg.(*arithCode); ok {
-			if v, ok := ar.eager(env); ok {
-				return e.callLambda(cl, v, c.p)
-			}
-		}
 		if !isThunker(arg) && !cl.Lambda.node.HasFormals {
 			return e.callLambdaLazy(cl, &c.args[0], env, c.p)
 		}

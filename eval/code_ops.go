@@ -268,10 +268,10 @@ func (c *arithCode) eval(e *Eval, env *Env) (Value, error) {
 	return Value{}, c.opError(err)
 }
 
-// eager computes the operator right away when that cannot change the
-// meaning: both operands are variables or constants already holding
-// integers and the result cannot fail. A call argument like n - 1 then
-// needs no thunk.
+// eager computes the operator right away when that cannot fail: both
+// operands are variables or constants already holding integers (peek).
+// It is for values consumed at once (toString (n - 1)): a value kept
+// unevaluated must stay a thunk, as printing it without forcing shows.
 func (c *arithCode) eager(env *Env) (Value, bool) {
 	a, ok := peek(c.x, env)
 	if !ok || a.k != KindInt {

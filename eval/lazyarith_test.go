@@ -1,0 +1,36 @@
+package eval_test
+
+import (
+	"testing"
+
+	"github.com/nixl-project/nixl/eval"
+	"github.com/nixl-project/nixl/eval/evaltest"
+)
+
+// Integer arithmetic is as lazy as any other expression: printed without
+// forcing, an attribute, list element or argument holding x - 1 is still
+// unevaluated, as nix-instantiate --eval prints it (<CODE>). Only where
+// the value is consumed at once (toString, builtins that force their
+// argument first) is it computed without a thunk.
+func TestArithmeticStaysLazy(t *testing.T) {
+	e, _ := evaltest.New(t, evaltest.Options{})
+	for src, want := range map[string]string{
+		`let x = 2; in { a = x - 1; b = x * 3; c = x / 2; d = x + 1; }`: `{ a = <CODE>; b = <CODE>; c = <CODE>; d = <CODE>; }`,
+		`[ (1 - 1) (2 * 2) ]`:                     `[ <CODE> <CODE> ]`,
+		`(x: [ x ]) (3 - 1)`:                      `[ <CODE> ]`,
+		`let f = x: { inherit x; }; in f (5 * 2)`: `{ x = <CODE>; }`,
+		`let x = 2; in [ (toString (x - 1)) ]`:    `[ <CODE> ]`,
+	} {
+		v, err := e.EvalString("«lazy»", src, "/")
+		if err != nil {
+			t.Fatal(e.Render(err))
+		}
+		got, err := e.PrintValue(v, eval.PrintOptions{Ambiguous: true})
+		if err != nil {
+			t.Fatal(e.Render(err))
+		}
+		if got != want {
+			t.Errorf("%s printed %s, want %s", src, got, want)
+		}
+	}
+}
