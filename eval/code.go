@@ -171,6 +171,17 @@ func (c *strictCallCode) eval(e *Eval, env *Env) (Value, error) {
 	return e.callPrimOp1(c.op, v, c.call.p)
 }
 
+// primOpCode is builtins.NAME for a primop, found when compiling. It is
+// not a constant: where a thunk of the select would be made, one still
+// is, so the value prints unevaluated (<CODE>) until forced, as in Nix.
+type primOpCode struct {
+	v Value
+	p lang.Pos
+}
+
+func (c *primOpCode) eval(*Eval, *Env) (Value, error) { return c.v, nil }
+func (c *primOpCode) pos() lang.Pos                   { return c.p }
+
 // globalCode reads a global (builtins and friends) directly.
 type globalCode struct {
 	idx int

@@ -35,9 +35,9 @@ func (cp *compiler) isBuiltin(b lang.Binding, name string) bool {
 }
 
 // builtinsPrimOp compiles builtins.NAME, when builtins is the global
-// (with cannot shadow it) and NAME a primop, to the primop itself: the
-// builtins set never changes, and a loop calling builtins.bitAnd would
-// otherwise look it up at every step.
+// (with cannot shadow it) and NAME a primop, to the primop itself
+// (primOpCode): the builtins set never changes, and a loop calling
+// builtins.bitAnd would otherwise look it up at every step.
 func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
 	v, ok := x.X.(*lang.Var)
 	if !ok || len(x.Path) != 1 || x.Path[0].Expr != nil || x.Default != nil || !cp.isBuiltin(v.Binding, "builtins") {
@@ -47,7 +47,7 @@ func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
 	if a == nil || a.Value.k != KindPrimOp {
 		return nil
 	}
-	return &constCode{v: a.Value, p: x.Start}
+	return &primOpCode{v: a.Value, p: x.Start}
 }
 
 // isPrimOp reports whether fn, compiled, is the global builtin name (a
@@ -64,7 +64,7 @@ func calledPrimOp(e *Eval, fn code) *PrimOp {
 	switch c := fn.(type) {
 	case *globalCode:
 		v = e.globals[c.idx]
-	case *constCode:
+	case *primOpCode:
 		v = c.v
 	default:
 		return nil

@@ -7,12 +7,13 @@ import (
 	"github.com/nixl-project/nixl/eval/evaltest"
 )
 
-// Integer arithmetic is as lazy as any other expression: printed without
-// forcing, an attribute, list element or argument holding x - 1 is still
-// unevaluated, as nix-instantiate --eval prints it (<CODE>). Only where
-// the value is consumed at once (toString, builtins that force their
-// argument first) is it computed without a thunk.
-func TestArithmeticStaysLazy(t *testing.T) {
+// Integer arithmetic and builtins.NAME are as lazy as any other
+// expression: printed without forcing, an attribute, list element or
+// argument holding x - 1 or builtins.head is still unevaluated, as
+// nix-instantiate --eval prints it (<CODE>). Only where the value is
+// consumed at once (toString, builtins that force their argument first)
+// is it computed without a thunk.
+func TestLazyPositionsStayLazy(t *testing.T) {
 	e, _ := evaltest.New(t, evaltest.Options{})
 	for src, want := range map[string]string{
 		`let x = 2; in { a = x - 1; b = x * 3; c = x / 2; d = x + 1; }`: `{ a = <CODE>; b = <CODE>; c = <CODE>; d = <CODE>; }`,
@@ -20,6 +21,9 @@ func TestArithmeticStaysLazy(t *testing.T) {
 		`(x: [ x ]) (3 - 1)`:                      `[ <CODE> ]`,
 		`let f = x: { inherit x; }; in f (5 * 2)`: `{ x = <CODE>; }`,
 		`let x = 2; in [ (toString (x - 1)) ]`:    `[ <CODE> ]`,
+		// builtins.NAME is compiled to the primop, and still a thunk here.
+		`{ a = builtins.head; }`: `{ a = <CODE>; }`,
+		`[ builtins.head ]`:      `[ <CODE> ]`,
 	} {
 		v, err := e.EvalString("«lazy»", src, "/")
 		if err != nil {
