@@ -2,7 +2,9 @@ package eval
 
 import (
 	"math"
+	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nixl-project/nixl/lang"
 )
@@ -79,7 +81,18 @@ func (e *Eval) add(a, b Value, pos lang.Pos) (Value, error) {
 }
 
 func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
-	// The pieces are collected first and joined in one allocation.
+	mark := len(e.digits)
+	v, err := c.join(e, env, first)
+	e.digits = e.digits[:mark]
+	return v, err
+}
+
+// join collects the pieces and joins them in one allocation. toString of
+// an integer known without evaluating anything ("w${toString i}") is
+// written into e.digits instead of a string of its own. Such a piece is
+// never the first, so the result is always a copy (joinPieces returns a
+// piece as it is only when it is the only one).
+func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 	var pieceBuf [8]string
 	pieces := pieceBuf[:0]
 	total := 0
@@ -87,6 +100,21 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 	firstKind := KindString
 	var num Value
 	for i, part := range c.parts {
+		if ts, ok := part.(*toStringCode); ok && i > 0 && firstKind == KindString {
+			if v, ok := peek(ts.x, env); ok && v.k == KindInt {
+				start := len(e.digits)
+				e.digits = strconv.AppendInt(e.digits, v.IntValue(), 10)
+				d := e.digits[start:]
+				if n := total + len(d); n >= sizeCheckFrom {
+					if err := e.CheckStringSize(n, c.p); err != nil {
+						return Value{}, err
+					}
+				}
+				pieces = append(pieces, unsafe.String(&d[0], len(d)))
+				total += len(d)
+				continue
+			}
+		}
 		var v Value
 		if i == 0 && first.k != KindInvalid {
 			v = first

@@ -111,6 +111,10 @@ type Eval struct {
 	// (callCode.callGeneral), a stack rather than a slice per call:
 	// builtins do not keep their argument slice.
 	argStack []Value
+	// digits holds the text of integers that concat writes in place
+	// of toString's strings (concat), up to the join; nested concats
+	// append after their callers' and truncate back.
+	digits []byte
 	// freeEnv1 are one-slot call scopes to reuse (env.go), freeFrames
 	// call frames (callLambdaLazy).
 	freeEnv1   []*Env
