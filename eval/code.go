@@ -450,6 +450,11 @@ type lambdaCode struct {
 	nslots  int
 	formals []formalCode
 	body    code
+	// strictArg: the body forces the argument before anything else
+	// (forcesArgFirst), so an argument computed at once (n - 1 of
+	// evaluated integers) is as good as its thunk: nothing can see it
+	// unevaluated.
+	strictArg bool
 }
 
 type formalCode struct {
@@ -489,6 +494,14 @@ func (c *callCode) eval(e *Eval, env *Env) (Value, error) {
 		// The common case, kept lean: it is on every recursion's path.
 		cl := fn.Closure()
 		arg := c.args[0]
+		if cl.Lambda.strictArg {
+			switch arg.(type) {
+			case *arithCode, *concatCode:
+				if v, ok := peek(arg, env); ok {
+					return e.callLambda(cl, v, c.p)
+				}
+			}
+		}
 		if !isThunker(arg) && !cl.Lambda.node.HasFormals {
 			return e.callLambdaLazy(cl, &c.args[0], env, c.p)
 		}

@@ -280,7 +280,38 @@ func (cp *compiler) lambda(x *lang.Lambda) code {
 		}
 	}
 	c.body = cp.expr(x.Body)
+	c.strictArg = x.Arg != "" && !x.HasFormals && forcesArgFirst(c.body)
 	return c
+}
+
+// forcesArgFirst reports whether evaluating a lambda's body c forces the
+// argument (slot 0 of the call's scope) before it evaluates anything
+// else: the first operand evaluated, through if conditions, comparisons,
+// arithmetic and +, is the argument itself (or a constant, then the next).
+func forcesArgFirst(c code) bool {
+	switch c := c.(type) {
+	case *varCode:
+		return c.up == 0 && c.idx == 0
+	case *ifCode:
+		return forcesArgFirst(c.cond)
+	case *eqCode:
+		return firstOfTwoForcesArg(c.x, c.y)
+	case *arithCode:
+		if c.op == lang.GT || c.op == lang.LEQ {
+			return firstOfTwoForcesArg(c.y, c.x) // evaluated in that order
+		}
+		return firstOfTwoForcesArg(c.x, c.y)
+	case *concatCode:
+		return len(c.parts) == 2 && !c.forceString && firstOfTwoForcesArg(c.parts[0], c.parts[1])
+	}
+	return false
+}
+
+func firstOfTwoForcesArg(first, second code) bool {
+	if _, ok := first.(*constCode); ok {
+		return forcesArgFirst(second)
+	}
+	return forcesArgFirst(first)
 }
 
 // bindCodes compiles the static attributes of a set or let, marking

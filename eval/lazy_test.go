@@ -21,6 +21,11 @@ func TestLazyPositionsStayLazy(t *testing.T) {
 		`(x: [ x ]) (3 - 1)`:                      `[ <CODE> ]`,
 		`let f = x: { inherit x; }; in f (5 * 2)`: `{ x = <CODE>; }`,
 		`let x = 2; in [ (toString (x - 1)) ]`:    `[ <CODE> ]`,
+		// A function that forces its argument first gets it computed at
+		// once; one that does not, a thunk.
+		`let x = 2; in (n: if n == 0 then [ n ] else [ n ]) (x - 1)`: `[ 1 ]`,
+		`let x = 2; in (n: if true then [ n ] else n) (x - 1)`:       `[ <CODE> ]`,
+		`let x = 2; in (n: if 0 == n then [ n ] else [ n ]) (x + 1)`: `[ 3 ]`,
 		// builtins.NAME is compiled to the primop, and still a thunk here.
 		`{ a = builtins.head; }`: `{ a = <CODE>; }`,
 		`[ builtins.head ]`:      `[ <CODE> ]`,
