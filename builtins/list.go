@@ -194,7 +194,7 @@ func primMap(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) 
 		return eval.Value{}, err
 	}
 	out := make([]eval.Value, len(xs))
-	eval.NewApps(out, f, func(i int) eval.Value { return xs[i] })
+	eval.NewApps(out, f, xs)
 	return eval.List(out), nil
 }
 

@@ -15,7 +15,7 @@ import (
 // keeps the context of the strings it was built from.
 
 var stringBuiltins = []builtin{
-	{name: "toString", global: true, params: []string{"e"}, fn: primToString,
+	{name: "toString", forcesFirst: true, global: true, params: []string{"e"}, fn: primToString,
 		doc: "Converts e to a string. Strings are returned unchanged (context included), a path becomes the " +
 			"path as a string (it is not copied to the store), integers are written in decimal and floats with " +
 			"six decimals, true is \"1\" while false and null are \"\", lists are converted element by element " +

@@ -115,39 +115,6 @@ func (c *varCode) thunk(e *Eval, env *Env, self *code) Value {
 	return thunkValue(codeThunk(self, env))
 }
 
-// toStringCode is toString x, where toString is the builtin
-// (interpolations such as "pkg${toString i}" are full of them). When x
-// is an integer without evaluating anything (peek), its decimal text;
-// when x is an expression that would be passed as a thunk, it is
-// evaluated at once instead, as toString forces it first thing anyway,
-// with the bookkeeping and the error frame the thunk and the call would
-// have given; a variable or constant that is not an integer takes the
-// call.
-type toStringCode struct {
-	call *callCode
-	x    code
-	op   *PrimOp
-}
-
-func (c *toStringCode) pos() lang.Pos { return c.call.p }
-
-func (c *toStringCode) eval(e *Eval, env *Env) (Value, error) {
-	if v, ok := peek(c.x, env); ok && v.k == KindInt {
-		return String(strconv.FormatInt(v.IntValue(), 10)), nil
-	}
-	if isThunker(c.x) {
-		return c.call.eval(e, env)
-	}
-	v, err := e.evalAsThunk(c.x, env, lang.NoPos)
-	if err != nil {
-		return Value{}, addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
-	}
-	if v.k == KindInt {
-		return String(strconv.FormatInt(v.IntValue(), 10)), nil
-	}
-	return e.callPrimOp1(c.op, v, c.call.p)
-}
-
 // strictCallCode is a call of a builtin that forces its one argument
 // first thing (PrimOp.ForcesFirst), with an argument that would be passed
 // as a thunk: the argument is evaluated here instead, with the bookkeeping
@@ -161,12 +128,50 @@ type strictCallCode struct {
 func (c *strictCallCode) pos() lang.Pos { return c.call.p }
 
 func (c *strictCallCode) eval(e *Eval, env *Env) (Value, error) {
-	v, err := e.evalAsThunk(c.call.args[0], env, lang.NoPos)
+	v, err := c.arg(e, env)
 	if err != nil {
-		if !c.op.NoTrace {
-			err = addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
-		}
 		return Value{}, err
+	}
+	return e.callPrimOp1(c.op, v, c.call.p)
+}
+
+// arg evaluates the argument as forcing its thunk inside the call would.
+func (c *strictCallCode) arg(e *Eval, env *Env) (Value, error) {
+	v, err := e.evalAsThunk(c.call.args[0], env, lang.NoPos)
+	if err != nil && !c.op.NoTrace {
+		err = addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
+	}
+	return v, err
+}
+
+// toStringCode is toString x (interpolations such as "pkg${toString i}"
+// are full of them). When x is an integer known without evaluating
+// anything (intArg), its decimal text; a variable or constant that is not
+// one takes the call; any other argument is evaluated first, as in
+// strictCallCode, and an integer result is formatted directly.
+type toStringCode struct {
+	*strictCallCode
+}
+
+// intArg is x when it is an integer known without evaluating anything.
+func (c *toStringCode) intArg(env *Env) (int64, bool) {
+	v, ok := peek(c.call.args[0], env)
+	return v.IntValue(), ok && v.k == KindInt
+}
+
+func (c *toStringCode) eval(e *Eval, env *Env) (Value, error) {
+	if n, ok := c.intArg(env); ok {
+		return String(strconv.FormatInt(n, 10)), nil
+	}
+	if isThunker(c.call.args[0]) {
+		return c.call.eval(e, env)
+	}
+	v, err := c.arg(e, env)
+	if err != nil {
+		return Value{}, err
+	}
+	if v.k == KindInt {
+		return String(strconv.FormatInt(v.IntValue(), 10)), nil
 	}
 	return e.callPrimOp1(c.op, v, c.call.p)
 }

@@ -101,9 +101,9 @@ func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 	var num Value
 	for i, part := range c.parts {
 		if ts, ok := part.(*toStringCode); ok && i > 0 && firstKind == KindString {
-			if v, ok := peek(ts.x, env); ok && v.k == KindInt {
+			if n, ok := ts.intArg(env); ok {
 				start := len(e.digits)
-				e.digits = strconv.AppendInt(e.digits, v.IntValue(), 10)
+				e.digits = strconv.AppendInt(e.digits, n, 10)
 				d := e.digits[start:]
 				if n := total + len(d); n >= sizeCheckFrom {
 					if err := e.CheckStringSize(n, c.p); err != nil {

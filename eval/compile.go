@@ -50,13 +50,6 @@ func (cp *compiler) builtinsPrimOp(x *lang.Select) code {
 	return &primOpCode{v: a.Value, p: x.Start}
 }
 
-// isPrimOp reports whether fn, compiled, is the global builtin name (a
-// global not shadowed, or builtins.name compiled to the primop).
-func (cp *compiler) isPrimOp(fn code, name string) bool {
-	op := calledPrimOp(cp.e, fn)
-	return op != nil && op.Name == name && op == cp.primOp(name)
-}
-
 // calledPrimOp is the builtin fn, compiled, stands for when it is a
 // global or builtins.NAME, or nil.
 func calledPrimOp(e *Eval, fn code) *PrimOp {
@@ -73,23 +66,6 @@ func calledPrimOp(e *Eval, fn code) *PrimOp {
 		return nil
 	}
 	return v.PrimOpValue()
-}
-
-// strictPrimOp is the builtin fn, compiled, calls when it is a global or
-// builtins.NAME marked ForcesFirst, or nil.
-func (cp *compiler) strictPrimOp(fn code) *PrimOp {
-	if op := calledPrimOp(cp.e, fn); op != nil && op.ForcesFirst && op.Arity == 1 {
-		return op
-	}
-	return nil
-}
-
-// primOp is the builtin primop called name, or nil.
-func (cp *compiler) primOp(name string) *PrimOp {
-	if a := cp.e.builtins.AttrsValue().Get(Intern(name)); a != nil && a.Value.k == KindPrimOp {
-		return a.Value.PrimOpValue()
-	}
-	return nil
 }
 
 func (cp *compiler) exprs(xs []lang.Expr) []code {
@@ -186,11 +162,14 @@ func (cp *compiler) expr(x lang.Expr) code {
 		return cp.lambda(x)
 	case *lang.Call:
 		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
-		if len(c.args) == 1 && cp.isPrimOp(c.fn, "toString") {
-			return &toStringCode{call: c, x: c.args[0], op: cp.primOp("toString")}
-		}
-		if op := cp.strictPrimOp(c.fn); op != nil && len(c.args) == 1 && !isThunker(c.args[0]) {
-			return &strictCallCode{call: c, op: op}
+		if op := calledPrimOp(cp.e, c.fn); op != nil && op.ForcesFirst && op.Arity == 1 && len(c.args) == 1 {
+			strict := &strictCallCode{call: c, op: op}
+			if op.Name == "toString" {
+				return &toStringCode{strictCallCode: strict}
+			}
+			if !isThunker(c.args[0]) {
+				return strict
+			}
 		}
 		return c
 	case *lang.Let:

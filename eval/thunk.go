@@ -77,17 +77,17 @@ func NewApp(fn, arg Value) Value {
 	return thunkValue((*Thunk)(unsafe.Pointer(t)))
 }
 
-// NewApps sets out[i] to a lazy application of fn to arg(i), for map and
-// genList. The applications are allocated appBlock at a time: a list's
-// elements are made together and mostly die together, and one allocation
-// for many is cheaper (genList's thunks were a fifth of a genList-heavy
-// profile). The block bounds what a kept thunk can keep alive with it.
-func NewApps(out []Value, fn Value, arg func(i int) Value) {
+// NewApps sets out[i] to a lazy application of fn to args[i], for map.
+// The applications are allocated appBlock at a time: a list's elements
+// are made together and mostly die together, and one allocation for many
+// is cheaper (genList's thunks were a fifth of a genList-heavy profile).
+// The block bounds what a kept thunk can keep alive with it.
+func NewApps(out []Value, fn Value, args []Value) {
 	packed := packFunction(fn, 1)
 	var block []appThunk1
 	for i := range out {
 		t := nextInBlock(&block, len(out)-i)
-		t.val, t.arg = packed, arg(i)
+		t.val, t.arg = packed, args[i]
 		out[i] = thunkValue((*Thunk)(unsafe.Pointer(t)))
 	}
 }
@@ -251,14 +251,31 @@ func (e *Eval) forceThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	return e.evalThunk(t, pos)
 }
 
-func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
+// checksDue reports whether forcing a thunk must make its checks
+// (thunkChecks); small enough to inline on the forcing path.
+func (e *Eval) checksDue() bool {
+	return e.depth >= e.maxCallDepth || (e.depth+1)&(stackCheckEvery-1) == 0 || e.interrupted.Load()
+}
+
+// thunkChecks makes the checks forcing a thunk at pos starts with: the
+// depth limit (now and then the stack) and interruption.
+func (e *Eval) thunkChecks(pos lang.Pos) error {
 	if e.depth >= e.maxCallDepth || (e.depth+1)&(stackCheckEvery-1) == 0 {
 		if err := e.checkDepth(e.depth+1, pos); err != nil {
-			return Value{}, err
+			return err
 		}
 	}
 	if e.interrupted.Load() {
-		return Value{}, e.errInterrupted(pos)
+		return e.errInterrupted(pos)
+	}
+	return nil
+}
+
+func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
+	if e.checksDue() {
+		if err := e.thunkChecks(pos); err != nil {
+			return Value{}, err
+		}
 	}
 	pending := t.val        // holds an application's function
 	t.val.k = kindBlackhole // which appFunction still reads
@@ -296,13 +313,10 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 // the thunk: for an argument that the function receiving it forces
 // first. The depth it counts and the checks it makes are evalThunk's.
 func (e *Eval) evalAsThunk(c code, env *Env, pos lang.Pos) (Value, error) {
-	if e.depth >= e.maxCallDepth || (e.depth+1)&(stackCheckEvery-1) == 0 {
-		if err := e.checkDepth(e.depth+1, pos); err != nil {
+	if e.checksDue() {
+		if err := e.thunkChecks(pos); err != nil {
 			return Value{}, err
 		}
-	}
-	if e.interrupted.Load() {
-		return Value{}, e.errInterrupted(pos)
 	}
 	e.depth++
 	r, err := c.eval(e, env)
