@@ -325,14 +325,15 @@ func (sh *jsonShape) of(attrs eval.Attrs) bool {
 
 func (sh *jsonShape) set(attrs eval.Attrs) {
 	sh.names, sh.order = sh.names[:0], sh.order[:0]
+	sh.keys, sh.keyErr = sh.keys[:0], sh.keyErr[:0]
 	for i := range attrs {
 		sh.names = append(sh.names, attrs[i].Name)
-		sh.order = append(sh.order, i)
 	}
-	slices.SortFunc(sh.order, func(x, y int) int { return strings.Compare(attrs[x].Name.String(), attrs[y].Name.String()) })
-	sh.keys, sh.keyErr = sh.keys[:0], sh.keyErr[:0]
-	for _, k := range sh.order {
-		name := attrs[k].Name.String()
+	for _, a := range attrs.Lexicographic() {
+		// a points into attrs: its index is its offset.
+		k := int((uintptr(unsafe.Pointer(a)) - uintptr(unsafe.Pointer(&attrs[0]))) / unsafe.Sizeof(*a))
+		name := a.Name.String()
+		sh.order = append(sh.order, k)
 		sh.keys = append(sh.keys, append(appendJSONString(nil, name), ':'))
 		sh.keyErr = append(sh.keyErr, checkJSONUTF8(name))
 	}

@@ -105,20 +105,16 @@ func SortAttrs(a Attrs) Attrs {
 	return out
 }
 
-// Names returns the names of the attributes in lexicographic order, the
-// order Nix shows them in.
-func (a Attrs) Lexicographic() []*Attr { return a.LexicographicInto(nil) }
-
-// LexicographicInto is Lexicographic writing into dst's array when it is
-// big enough (a walk over nested sets can keep one per level).
-func (a Attrs) LexicographicInto(dst []*Attr) []*Attr {
+// Lexicographic returns the attributes in the lexicographic order of
+// their names, the order Nix shows them in.
+func (a Attrs) Lexicographic() []*Attr {
 	// Interned names never change, and appending to the table leaves
 	// the entries already there in place: a copy of the slice header
 	// taken under the lock is good for every symbol of a.
 	symtab.RLock()
 	names := symtab.names
 	symtab.RUnlock()
-	sorted := slices.Grow(dst[:0], len(a))[:len(a)]
+	sorted := make([]*Attr, len(a))
 	for i := range a {
 		sorted[i] = &a[i]
 	}
