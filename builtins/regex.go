@@ -1102,6 +1102,7 @@ func (x *reExec) matchAll() bool {
 		sim.gen = 0
 	}
 	sim.accepted = false
+	x.nextGen()
 	sim.cur = x.addLive(sim.cur[:0], 0, 0)
 	for pos := 0; pos < len(x.s) && len(sim.cur) > 0; pos++ {
 		c := x.s[pos]
@@ -1127,12 +1128,11 @@ func (x *reExec) nextGen() {
 }
 
 // addLive adds to live the match states reachable from state i at pos
-// without reading a byte, and notes an accept reached at the end.
+// without reading a byte, and notes an accept reached at the end. States
+// already added in this generation (nextGen, one per position) are not
+// added again.
 func (x *reExec) addLive(live []int32, i int32, pos int) []int32 {
 	sim := &x.sim
-	if pos == 0 {
-		x.nextGen()
-	}
 	stack := append(sim.stack[:0], i)
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
