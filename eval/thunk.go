@@ -131,14 +131,12 @@ func NewIndexedApps(out []Value, fn Value) {
 	}
 }
 
-// callIndexed calls an indexed application's function on its index,
-// passed on the argument stack (a slice of a local would escape).
+// callIndexed calls an indexed application's function on its index. A
+// function of its own, to keep evalThunk's frame small.
 func (e *Eval) callIndexed(state Value, pos lang.Pos) (Value, error) {
-	base := len(e.argStack)
-	e.argStack = append(e.argStack, Int(int64(state.n)))
-	r, err := e.CallFunction((*indexedSource)(state.p).fn, e.argStack[base:base+1:base+1], pos)
-	clear(e.argStack[base : base+1])
-	e.argStack = e.argStack[:base]
+	args, base := e.pushArg(Int(int64(state.n)))
+	r, err := e.CallFunction((*indexedSource)(state.p).fn, args, pos)
+	e.popArg(base)
 	return r, err
 }
 
