@@ -34,18 +34,23 @@ func IsBase32Digit(c byte) bool {
 // input as one little-endian number and prints its 5-bit groups from the most
 // significant end, without padding.
 func EncodeBase32(b []byte) string {
-	out := make([]byte, Base32EncodedLen(len(b)))
-	for i := range out {
+	return string(AppendBase32(make([]byte, 0, Base32EncodedLen(len(b))), b))
+}
+
+// AppendBase32 appends the nixbase32 encoding of b to dst.
+func AppendBase32(dst, b []byte) []byte {
+	n := Base32EncodedLen(len(b))
+	for i := range n {
 		// Character i (from the left) holds bits starting at this offset.
-		bit := (len(out) - 1 - i) * 5
+		bit := (n - 1 - i) * 5
 		byteIndex, shift := bit/8, uint(bit%8)
 		v := uint(b[byteIndex]) >> shift
 		if byteIndex+1 < len(b) {
 			v |= uint(b[byteIndex+1]) << (8 - shift)
 		}
-		out[i] = nixBase32Alphabet[v&0x1f]
+		dst = append(dst, nixBase32Alphabet[v&0x1f])
 	}
-	return string(out)
+	return dst
 }
 
 // DecodeBase32 decodes a nixbase32 string. The decoded length is implied by

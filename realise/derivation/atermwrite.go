@@ -20,12 +20,38 @@ type atermLayout struct {
 }
 
 func (d *Derivation) layout() *atermLayout {
+	// One array holds the sorted keys of the three maps.
+	keys := make([]string, 0, len(d.Outputs)+len(d.InputDrvs)+len(d.Env))
+	keys = appendSortedKeys(keys, d.Outputs)
+	n := len(keys)
+	keys = appendSortedKeys(keys, d.InputDrvs)
+	m := len(keys)
+	keys = appendSortedKeys(keys, d.Env)
 	return &atermLayout{
-		outputs:   sortedKeys(d.Outputs),
-		inputDrvs: sortedKeys(d.InputDrvs),
+		outputs:   keys[:n:n],
+		inputDrvs: keys[n:m:m],
 		inputSrcs: sortedUnique(d.InputSrcs),
-		env:       sortedKeys(d.Env),
+		env:       keys[m:],
 	}
+}
+
+// references are the store paths the .drv text refers to (References),
+// appended to refs.
+func (lay *atermLayout) references(refs []string) []string {
+	srcs, drvs := lay.inputSrcs, lay.inputDrvs
+	for len(srcs) > 0 || len(drvs) > 0 {
+		var next string
+		switch {
+		case len(drvs) == 0 || len(srcs) > 0 && srcs[0] < drvs[0]:
+			next, srcs = srcs[0], srcs[1:]
+		case len(srcs) == 0 || drvs[0] < srcs[0]:
+			next, drvs = drvs[0], drvs[1:]
+		default: // an input source that is also an input derivation
+			next, srcs, drvs = srcs[0], srcs[1:], drvs[1:]
+		}
+		refs = append(refs, next)
+	}
+	return refs
 }
 
 // atermBuffers holds the buffers of texts that are only hashed: every

@@ -183,12 +183,12 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 	}
 	buf := atermBuffers.Get().(*[]byte)
 	defer atermBuffers.Put(buf)
-	var lay *atermLayout
+	lay := d.layout()
 	if hs != nil {
 		lay = hs.lay // outputs got paths, but no new names
 	}
 	*buf = d.appendATerm((*buf)[:0], false, nil, lay)
-	drvPath, err := d.pathOfText(s.dir, *buf)
+	drvPath, err := d.pathOfText(s.dir, *buf, lay)
 	if err != nil {
 		return "", err
 	}
@@ -200,11 +200,11 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 			return "", err
 		}
 		m = hs.modulo(d, typ, false)
-	} else if m, err = s.hasher.hashModulo(d, false, map[string]bool{}); err != nil {
+	} else if m, err = s.hasher.hashModulo(d, false, nil); err != nil {
 		return "", err
 	}
 	s.hasher.remember(drvPath, m)
-	outputs := d.NamedOutputs()
+	outputs := d.namedOutputs(lay.outputs)
 	s.mu.Lock()
 	s.computed[drvPath] = outputs
 	s.mu.Unlock()

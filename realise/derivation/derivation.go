@@ -110,19 +110,21 @@ func (d *Derivation) Type() (Type, error) {
 	if len(d.Outputs) == 0 {
 		return 0, fmt.Errorf("derivation '%s' has no outputs", d.Name)
 	}
-	kinds := map[OutputKind]bool{}
+	var kind OutputKind
+	first := true
 	for _, o := range d.Outputs {
-		kinds[o.Kind()] = true
+		if k := o.Kind(); first {
+			kind, first = k, false
+		} else if k != kind {
+			return 0, fmt.Errorf("derivation '%s' mixes output kinds", d.Name)
+		}
 	}
-	if len(kinds) > 1 {
-		return 0, fmt.Errorf("derivation '%s' mixes output kinds", d.Name)
-	}
-	switch {
-	case kinds[InputAddressedOutput]:
+	switch kind {
+	case InputAddressedOutput:
 		return TypeInputAddressed, nil
-	case kinds[FloatingOutput]:
+	case FloatingOutput:
 		return TypeFloating, nil
-	case kinds[DeferredOutput]:
+	case DeferredOutput:
 		return TypeDeferred, nil
 	}
 	if _, ok := d.Outputs["out"]; !ok || len(d.Outputs) != 1 {
@@ -144,8 +146,13 @@ type NamedOutput struct {
 
 // NamedOutputs lists the outputs sorted by name.
 func (d *Derivation) NamedOutputs() []NamedOutput {
-	out := make([]NamedOutput, 0, len(d.Outputs))
-	for _, name := range d.OutputNames() {
+	return d.namedOutputs(d.OutputNames())
+}
+
+// namedOutputs is NamedOutputs given the sorted output names.
+func (d *Derivation) namedOutputs(names []string) []NamedOutput {
+	out := make([]NamedOutput, 0, len(names))
+	for _, name := range names {
 		out = append(out, NamedOutput{Name: name, Output: d.Outputs[name]})
 	}
 	return out
@@ -164,11 +171,16 @@ func (d *Derivation) References() []string {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+	return appendSortedKeys(make([]string, 0, len(m)), m)
+}
+
+// appendSortedKeys appends the keys of m, sorted, to keys.
+func appendSortedKeys[V any](keys []string, m map[string]V) []string {
+	start := len(keys)
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.Sort(keys[start:])
 	return keys
 }
 

@@ -75,7 +75,7 @@ func NewHasher(dir store.Dir, load Loader) *Hasher {
 // derivation, whose paths cannot be part of their own hash. Input
 // derivations are always hashed unmasked.
 func (h *Hasher) HashModulo(d *Derivation, maskOutputs bool) (ModuloHash, error) {
-	return h.hashModulo(d, maskOutputs, map[string]bool{})
+	return h.hashModulo(d, maskOutputs, nil)
 }
 
 // remember memoises m as the unmasked modulo hash of the derivation at
@@ -90,7 +90,7 @@ func (h *Hasher) remember(drvPath string, m ModuloHash) {
 // HashModuloPath returns the unmasked modulo hash of the derivation at
 // drvPath, loading and hashing it (and its inputs) only once.
 func (h *Hasher) HashModuloPath(drvPath string) (ModuloHash, error) {
-	return h.hashModuloPath(drvPath, map[string]bool{})
+	return h.hashModuloPath(drvPath, nil)
 }
 
 func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (ModuloHash, error) {
@@ -102,6 +102,9 @@ func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (Modul
 	}
 	if visiting[drvPath] {
 		return ModuloHash{}, fmt.Errorf("derivation '%s' depends on itself", drvPath)
+	}
+	if visiting == nil {
+		visiting = map[string]bool{}
 	}
 	visiting[drvPath] = true
 	defer delete(visiting, drvPath)
@@ -143,10 +146,13 @@ type hashing struct {
 	// ordered by hash.
 	inputs   []inputGroup
 	deferred bool // an input depends on a floating derivation
+	// few holds the inputs of most derivations.
+	few [4]inputGroup
 }
 
 func (h *Hasher) prepare(d *Derivation, visiting map[string]bool) (*hashing, error) {
 	hs := &hashing{lay: d.layout()}
+	hs.inputs = hs.few[:0]
 	// Derivations have few inputs, so a slice beats a map.
 	for _, drvPath := range hs.lay.inputDrvs {
 		input, err := h.hashModuloPath(drvPath, visiting)
@@ -154,15 +160,18 @@ func (h *Hasher) prepare(d *Derivation, visiting map[string]bool) (*hashing, err
 			return nil, err
 		}
 		hs.deferred = hs.deferred || input.Deferred
-		for _, output := range d.InputDrvs[drvPath] {
+		used := d.InputDrvs[drvPath]
+		for k, output := range used {
 			outputHash, ok := input.Output(output)
 			if !ok {
 				return nil, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
 			}
 			i := slices.IndexFunc(hs.inputs, func(g inputGroup) bool { return g.modulo == outputHash })
 			if i < 0 {
-				hs.inputs = append(hs.inputs, inputGroup{modulo: outputHash})
-				i = len(hs.inputs) - 1
+				// The group shares used's array until a second output
+				// joins it (the capacity is cut to make that copy).
+				hs.inputs = append(hs.inputs, inputGroup{modulo: outputHash, outputs: used[k : k+1 : k+1]})
+				continue
 			}
 			hs.inputs[i].outputs = append(hs.inputs[i].outputs, output)
 		}

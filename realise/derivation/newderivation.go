@@ -87,7 +87,7 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 		d.Outputs[name] = Output{}
 		d.Env[name] = ""
 	}
-	hs, err := h.prepare(d, map[string]bool{})
+	hs, err := h.prepare(d, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +96,10 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 		return hs, nil
 	}
 	for _, name := range outputNames {
-		p, err := h.dir.MakeOutputPath(name, m.All, d.Name)
+		path, err := h.dir.OutputPath(name, m.All, d.Name)
 		if err != nil {
 			return nil, err
 		}
-		path := h.dir.Path(p)
 		d.Outputs[name] = Output{Path: path}
 		d.Env[name] = path
 	}
@@ -111,25 +110,15 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 // "<name>.drv" whose references are the input sources and derivations.
 func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
 	buf := atermBuffers.Get().(*[]byte)
-	*buf = d.appendATerm((*buf)[:0], false, nil, nil)
-	p, err := d.pathOfText(dir, *buf)
+	lay := d.layout()
+	*buf = d.appendATerm((*buf)[:0], false, nil, lay)
+	p, err := d.pathOfText(dir, *buf, lay)
 	atermBuffers.Put(buf)
 	return p, err
 }
 
-// pathOfText is ComputePath given d's .drv text.
-func (d *Derivation) pathOfText(dir store.Dir, text []byte) (string, error) {
-	var refs []store.StorePath
-	for _, ref := range d.References() {
-		p, err := dir.ParseExactPath(ref)
-		if err != nil {
-			return "", err
-		}
-		refs = append(refs, p)
-	}
-	p, err := dir.MakeTextPath(d.Name+store.DrvExtension, nixhash.Sum(nixhash.SHA256, text), refs)
-	if err != nil {
-		return "", err
-	}
-	return dir.Path(p), nil
+// pathOfText is ComputePath given d's .drv text and layout.
+func (d *Derivation) pathOfText(dir store.Dir, text []byte, lay *atermLayout) (string, error) {
+	var refs [8]string
+	return dir.TextPath(d.Name+store.DrvExtension, nixhash.Sum(nixhash.SHA256, text), lay.references(refs[:0]))
 }

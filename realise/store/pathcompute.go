@@ -1,11 +1,12 @@
 package store
 
 import (
-	"github.com/nixl-project/nixl/nixhash"
-
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
+
+	"github.com/nixl-project/nixl/nixhash"
 )
 
 // Store paths are named by a fingerprint of how their contents were
@@ -26,7 +27,14 @@ func (d Dir) MakeStorePath(pathType string, innerHash nixhash.Hash, name string)
 		return StorePath{}, fmt.Errorf("store path '%s' needs a hash", name)
 	}
 	var buf [256]byte
-	fingerprint := append(buf[:0], pathType...)
+	fingerprint := d.appendFingerprintTail(append(buf[:0], pathType...), innerHash, name)
+	digest := fingerprintDigest(fingerprint)
+	return storePathFromDigest(digest[:], name), nil
+}
+
+// appendFingerprintTail completes a fingerprint that holds the path type:
+// ":<algo>:<base16 inner hash>:<store dir>:<name>".
+func (d Dir) appendFingerprintTail(fingerprint []byte, innerHash nixhash.Hash, name string) []byte {
 	fingerprint = append(fingerprint, ':')
 	fingerprint = append(fingerprint, innerHash.Algorithm().String()...)
 	fingerprint = append(fingerprint, ':')
@@ -34,9 +42,82 @@ func (d Dir) MakeStorePath(pathType string, innerHash nixhash.Hash, name string)
 	fingerprint = append(fingerprint, ':')
 	fingerprint = append(fingerprint, d...)
 	fingerprint = append(fingerprint, ':')
-	fingerprint = append(fingerprint, name...)
-	digest := nixhash.Compress(nixhash.Sum(nixhash.SHA256, fingerprint), storePathHashBytes)
-	return storePathFromDigest(digest, name), nil
+	return append(fingerprint, name...)
+}
+
+// fingerprintDigest is the store path hash of a fingerprint: its SHA-256
+// folded to 20 bytes.
+func fingerprintDigest(fingerprint []byte) [storePathHashBytes]byte {
+	var digest [storePathHashBytes]byte
+	for i, b := range nixhash.Sum(nixhash.SHA256, fingerprint).Digest() {
+		digest[i%storePathHashBytes] ^= b
+	}
+	return digest
+}
+
+// absPath is the absolute path in d of the fingerprint's store path, made
+// with one allocation: evaluation makes several per derivation.
+func (d Dir) absPath(fingerprint []byte, name string) string {
+	digest := fingerprintDigest(fingerprint)
+	b := make([]byte, 0, len(d)+1+StorePathHashLen+1+len(name))
+	b = append(b, d...)
+	b = append(b, '/')
+	b = nixhash.AppendBase32(b, digest[:])
+	b = append(b, '-')
+	b = append(b, name...)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// OutputPath is the absolute path of MakeOutputPath.
+func (d Dir) OutputPath(outputName string, drvHash nixhash.Hash, drvName string) (string, error) {
+	name := OutputPathName(drvName, outputName)
+	if err := ValidateStorePathName(name); err != nil {
+		return "", err
+	}
+	if drvHash.IsZero() {
+		return "", fmt.Errorf("store path '%s' needs a hash", name)
+	}
+	var buf [256]byte
+	fingerprint := append(append(buf[:0], "output:"...), outputName...)
+	return d.absPath(d.appendFingerprintTail(fingerprint, drvHash, name), name), nil
+}
+
+// TextPath is the absolute path of MakeTextPath, for references given as
+// absolute paths (as in .drv files, in canonical form).
+func (d Dir) TextPath(name string, contentHash nixhash.Hash, references []string) (string, error) {
+	if contentHash.Algorithm() != nixhash.SHA256 {
+		return "", fmt.Errorf("text store path '%s' needs a sha256 hash, got %s", name, contentHash.Algorithm())
+	}
+	if err := ValidateStorePathName(name); err != nil {
+		return "", err
+	}
+	for i := 1; i < len(references); i++ {
+		if references[i-1] >= references[i] {
+			references = slices.Compact(slices.Sorted(slices.Values(references)))
+			break
+		}
+	}
+	var buf [512]byte
+	fingerprint := append(buf[:0], "text"...)
+	for _, ref := range references {
+		if !d.isCanonicalPath(ref) {
+			if _, err := d.ParseExactPath(ref); err != nil {
+				return "", err
+			}
+		}
+		fingerprint = append(append(fingerprint, ':'), ref...)
+	}
+	return d.absPath(d.appendFingerprintTail(fingerprint, contentHash, name), name), nil
+}
+
+// isCanonicalPath is ParseExactPath's test, without its allocations:
+// "<d>/<valid base>".
+func (d Dir) isCanonicalPath(abs string) bool {
+	if len(abs) <= len(d)+1 || abs[:len(d)] != string(d) || abs[len(d)] != '/' {
+		return false
+	}
+	_, err := ParseStorePathBase(abs[len(d)+1:])
+	return err == nil
 }
 
 // typeWithReferences appends ":<absolute path>" for each reference, in path

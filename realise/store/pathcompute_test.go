@@ -210,3 +210,56 @@ func TestPathComputationErrors(t *testing.T) {
 		}
 	}
 }
+
+// TextPath and OutputPath give in one step what MakeTextPath and
+// MakeOutputPath followed by Path give: the text paths Nix computed, with
+// the references in any order, and the output paths of both namings.
+func TestAbsolutePathsMatchMakePath(t *testing.T) {
+	for _, file := range []string{"testdata/paths-nix-store.json", "testdata/paths-tmp-store.json"} {
+		var golden pathsGolden
+		readJSON(t, file, &golden)
+		dir := golden.StoreDir
+		for _, c := range golden.Text {
+			refs := append([]string(nil), c.References...)
+			for i, j := 0, len(refs)-1; i < j; i, j = i+1, j-1 {
+				refs[i], refs[j] = refs[j], refs[i]
+			}
+			got, err := dir.TextPath(c.Name, nixhash.SumString(nixhash.SHA256, c.Contents), append(refs, refs...))
+			if err != nil || got != c.Path {
+				t.Errorf("%s: TextPath %q = %s, %v; Nix: %s", dir, c.Name, got, err, c.Path)
+			}
+		}
+	}
+	h := nixhash.SumString(nixhash.SHA256, "drv")
+	for _, output := range []string{"out", "dev"} {
+		p, err := DefaultDir.MakeOutputPath(output, h, "hello-1.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := DefaultDir.OutputPath(output, h, "hello-1.0"); err != nil || got != DefaultDir.Path(p) {
+			t.Errorf("OutputPath(%s) = %s, %v; want %s", output, got, err, DefaultDir.Path(p))
+		}
+	}
+	sha256 := nixhash.SumString(nixhash.SHA256, "")
+	a, _ := NewStorePath(sampleHashPart, "a")
+	b, _ := NewStorePath(sampleHashPart, "b")
+	want, err := DefaultDir.MakeTextPath("x.drv", sha256, []StorePath{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{DefaultDir.Path(b), DefaultDir.Path(a), DefaultDir.Path(b)}
+	if got, err := DefaultDir.TextPath("x.drv", sha256, refs); err != nil || got != DefaultDir.Path(want) {
+		t.Errorf("TextPath with references = %s, %v; want %s", got, err, DefaultDir.Path(want))
+	}
+	for _, ref := range []string{"/nix/store/" + sampleHashPart + "-dep/", "/nix/store//" + sampleHashPart + "-dep", "/elsewhere/" + sampleHashPart + "-dep", "/nix/store/short"} {
+		if p, err := DefaultDir.TextPath("x", sha256, []string{ref}); err == nil {
+			t.Errorf("TextPath with reference %s = %s, want an error", ref, p)
+		}
+	}
+	if p, err := DefaultDir.OutputPath("out", nixhash.Hash{}, "x"); err == nil {
+		t.Errorf("OutputPath without a hash = %s, want an error", p)
+	}
+	if p, err := DefaultDir.TextPath("a b", sha256, nil); err == nil {
+		t.Errorf("TextPath with an invalid name = %s, want an error", p)
+	}
+}
