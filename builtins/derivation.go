@@ -3,6 +3,7 @@ package builtins
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,7 +96,7 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "invalid derivation name: %s. Please pass a different '%s'.", reason, "name")
 	}
 	b := &drvBuild{e: e, name: name, outputs: []string{"out"},
-		drv: &Derivation{Name: name, Env: make(map[string]string, len(attrs)+1), InputDrvs: map[string][]string{}}}
+		drv: &Derivation{Name: name, Env: make([]EnvVar, 0, len(attrs)+1)}}
 
 	if a := attrs.Get(symDrvStructuredAttrs); a != nil {
 		on, err := e.ForceBool(a.Value, lang.NoPos, "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict")
@@ -129,7 +130,7 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 		if err != nil {
 			return eval.Value{}, err
 		}
-		b.drv.Env["__json"] = text
+		b.drv.SetEnv("__json", text)
 	}
 	return b.finish()
 }
@@ -198,10 +199,11 @@ func (b *drvBuild) attribute(key string, a *eval.Attr, ignoreNulls bool) error {
 		if err != nil {
 			return err
 		}
-		b.drv.Env["__json"] = text
+		b.drv.SetEnv("__json", text)
 		return nil
 	}
-	b.drv.Env[key] = s
+	// The attributes come in order, so this keeps Env sorted.
+	b.drv.Env = append(b.drv.Env, EnvVar{key, s})
 	switch key {
 	case "builder":
 		b.drv.Builder = s
@@ -355,6 +357,8 @@ func (b *drvBuild) finish() (eval.Value, error) {
 	if !ok {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "cannot instantiate derivation '%s': the store does not support derivations", b.name)
 	}
+	// Input derivations as (path, output) pairs, sorted below.
+	var inputs []DerivationInput
 	for _, c := range b.ctx.Context() {
 		switch {
 		case strings.HasPrefix(c, "="):
@@ -375,16 +379,21 @@ func (b *drvBuild) finish() (eval.Value, error) {
 					for i, o := range outputs {
 						outs[i] = o.Name
 					}
-					drv.InputDrvs[p] = outs
+					inputs = append(inputs, DerivationInput{Path: p, Outputs: outs})
 				}
 			}
 		case strings.HasPrefix(c, "!"):
 			output, drvPath := splitBuiltContext(c)
-			drv.InputDrvs[drvPath] = appendUnique(drv.InputDrvs[drvPath], output)
+			inputs = append(inputs, DerivationInput{Path: drvPath, Outputs: []string{output}})
 		default:
 			drv.InputSrcs = append(drv.InputSrcs, c)
 		}
 	}
+	drv.InputDrvs = mergeInputs(inputs)
+	if !slices.IsSorted(drv.InputSrcs) {
+		slices.Sort(drv.InputSrcs)
+	}
+	drv.InputSrcs = slices.Compact(drv.InputSrcs)
 
 	if drv.Builder == "" {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "required attribute 'builder' missing")
@@ -435,14 +444,14 @@ func (b *drvBuild) finish() (eval.Value, error) {
 			mode = "nar"
 		}
 		for i, o := range b.outputs {
-			drv.Env[o] = hashPlaceholder(o)
+			drv.SetEnv(o, hashPlaceholder(o))
 			drv.Outputs[i].HashAlgo = methodPrefix(mode) + algo
 		}
 	default:
 		// The outputs are named after a hash of the derivation with the
 		// output paths (and their variables) left empty.
 		for _, o := range b.outputs {
-			drv.Env[o] = ""
+			drv.SetEnv(o, "")
 		}
 	}
 
@@ -509,13 +518,25 @@ func splitBuiltContext(c string) (output, drvPath string) {
 	return rest[:i], rest[i+1:]
 }
 
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+// mergeInputs sorts the inputs by path and merges the entries of each
+// path, their outputs sorted and unique.
+func mergeInputs(inputs []DerivationInput) []DerivationInput {
+	if len(inputs) <= 1 {
+		return inputs
 	}
-	return append(list, s)
+	slices.SortStableFunc(inputs, func(a, b DerivationInput) int { return strings.Compare(a.Path, b.Path) })
+	out := inputs[:1]
+	for _, in := range inputs[1:] {
+		last := &out[len(out)-1]
+		if in.Path != last.Path {
+			out = append(out, in)
+			continue
+		}
+		outputs := append(slices.Clip(last.Outputs), in.Outputs...)
+		slices.Sort(outputs)
+		last.Outputs = slices.Compact(outputs)
+	}
+	return out
 }
 
 // storeClosure is the set of paths root refers to, directly or not,

@@ -1,6 +1,9 @@
 package builtins
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/nixhash"
 )
@@ -20,14 +23,36 @@ type Derivation struct {
 	// most derivations have one output, and a map for it cost half a
 	// kilobyte.
 	Outputs []DerivationOutput
-	// InputDrvs maps the .drv path of each input derivation to the
-	// outputs used from it.
-	InputDrvs map[string][]string
-	InputSrcs []string
+	// InputDrvs, sorted by .drv path, each with the outputs used from it
+	// (sorted, unique).
+	InputDrvs []DerivationInput
+	InputSrcs []string // sorted, unique
 	Platform  string
 	Builder   string
 	Args      []string
-	Env       map[string]string
+	// Env, sorted by key. Slices rather than maps, because they come
+	// sorted (from the attributes, in their order, and the string
+	// context) and are written sorted, three times, to hash them.
+	Env []EnvVar
+}
+
+// DerivationInput is an input derivation and the outputs used from it.
+type DerivationInput struct {
+	Path    string
+	Outputs []string
+}
+
+// EnvVar is one variable of the builder's environment.
+type EnvVar struct{ Key, Value string }
+
+// SetEnv sets the variable key, keeping Env sorted.
+func (d *Derivation) SetEnv(key, value string) {
+	i, found := slices.BinarySearchFunc(d.Env, key, func(v EnvVar, key string) int { return strings.Compare(v.Key, key) })
+	if found {
+		d.Env[i].Value = value
+		return
+	}
+	d.Env = slices.Insert(d.Env, i, EnvVar{key, value})
 }
 
 // DerivationOutput is one output, in the three fields of a .drv file.

@@ -137,8 +137,8 @@ func (s *writeStore) AddText(name, text string, refs []string) (string, error) {
 }
 
 func (s *writeStore) AddDerivation(d *builtins.Derivation) (string, error) {
-	rd := evalstore.ToDerivation(d)
-	drvPath, err := s.CS.AddDerivation(rd)
+	sd := evalstore.ToSorted(d)
+	drvPath, err := s.CS.AddSorted(sd)
 	if err != nil {
 		return "", err
 	}
@@ -146,14 +146,14 @@ func (s *writeStore) AddDerivation(d *builtins.Derivation) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	written, err := ls.AddDerivation(rd)
+	written, err := ls.AddDerivation(sd.Derivation())
 	if err != nil {
 		return "", err
 	}
 	if written != drvPath {
 		return "", fmt.Errorf("internal error: derivation '%s' was written as '%s'", drvPath, written)
 	}
-	evalstore.SetComputed(d, rd)
+	evalstore.SetComputed(d, sd)
 	return drvPath, nil
 }
 

@@ -8,50 +8,12 @@ import (
 
 // ATerm returns the canonical .drv text of d, exactly as Nix writes it.
 func (d *Derivation) ATerm() []byte {
-	return d.appendATerm(nil, false, nil, nil)
+	return d.Sorted().ATerm()
 }
 
-// atermLayout is the order a derivation's parts are written in: sorted
-// output names, input derivations, input sources (without duplicates)
-// and environment keys. An evaluated derivation is written three times,
-// so the sorting is done once.
-type atermLayout struct {
-	outputs, inputDrvs, inputSrcs, env []string
-}
-
-func (d *Derivation) layout() *atermLayout {
-	// One array holds the sorted keys of the three maps.
-	keys := make([]string, 0, len(d.Outputs)+len(d.InputDrvs)+len(d.Env))
-	keys = appendSortedKeys(keys, d.Outputs)
-	n := len(keys)
-	keys = appendSortedKeys(keys, d.InputDrvs)
-	m := len(keys)
-	keys = appendSortedKeys(keys, d.Env)
-	return &atermLayout{
-		outputs:   keys[:n:n],
-		inputDrvs: keys[n:m:m],
-		inputSrcs: sortedUnique(d.InputSrcs),
-		env:       keys[m:],
-	}
-}
-
-// references are the store paths the .drv text refers to (References),
-// appended to refs.
-func (lay *atermLayout) references(refs []string) []string {
-	srcs, drvs := lay.inputSrcs, lay.inputDrvs
-	for len(srcs) > 0 || len(drvs) > 0 {
-		var next string
-		switch {
-		case len(drvs) == 0 || len(srcs) > 0 && srcs[0] < drvs[0]:
-			next, srcs = srcs[0], srcs[1:]
-		case len(srcs) == 0 || drvs[0] < srcs[0]:
-			next, drvs = drvs[0], drvs[1:]
-		default: // an input source that is also an input derivation
-			next, srcs, drvs = srcs[0], srcs[1:], drvs[1:]
-		}
-		refs = append(refs, next)
-	}
-	return refs
+// ATerm returns the canonical .drv text of s.
+func (s *Sorted) ATerm() []byte {
+	return s.appendATerm(nil, false, nil)
 }
 
 // atermBuffers holds the buffers of texts that are only hashed: every
@@ -60,9 +22,9 @@ func (lay *atermLayout) references(refs []string) []string {
 var atermBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // sumATerm is the SHA-256 of appendATerm's text.
-func (d *Derivation) sumATerm(maskOutputs bool, inputs []inputGroup, lay *atermLayout) nixhash.Hash {
+func (s *Sorted) sumATerm(maskOutputs bool, inputs []inputGroup) nixhash.Hash {
 	buf := atermBuffers.Get().(*[]byte)
-	*buf = d.appendATerm((*buf)[:0], maskOutputs, inputs, lay)
+	*buf = s.appendATerm((*buf)[:0], maskOutputs, inputs)
 	h := nixhash.Sum(nixhash.SHA256, *buf)
 	atermBuffers.Put(buf)
 	return h
@@ -75,22 +37,17 @@ type inputGroup struct {
 	outputs []string
 }
 
-// appendATerm writes d. With maskOutputs, output paths and the environment
+// appendATerm writes s. With maskOutputs, output paths and the environment
 // variables named after outputs are written empty. A non-nil inputs replaces
-// InputDrvs (it must be sorted by hash). lay is d's layout, or nil to work
-// it out.
+// InputDrvs (it must be sorted by hash).
 //
 // Nix writes output names, paths, hash fields, input paths and the platform
 // without escaping, and builder, arguments and environment with escaping;
 // matching that exactly matters even for odd platforms, because the text is
 // hashed.
-func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup, lay *atermLayout) []byte {
-	if lay == nil {
-		lay = d.layout()
-	}
+func (s *Sorted) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup) []byte {
 	b = append(b, "Derive(["...)
-	for i, name := range lay.outputs {
-		o := d.Outputs[name]
+	for i, o := range s.Outputs {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -99,7 +56,7 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 			path = ""
 		}
 		b = append(b, '(')
-		b = appendRaw(b, name)
+		b = appendRaw(b, o.Name)
 		b = append(b, ',')
 		b = appendRaw(b, path)
 		b = append(b, ',')
@@ -110,14 +67,14 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 	}
 	b = append(b, "],["...)
 	if inputs == nil {
-		for i, path := range lay.inputDrvs {
+		for i, in := range s.InputDrvs {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = append(b, '(')
-			b = appendRaw(b, path)
+			b = appendRaw(b, in.Path)
 			b = append(b, ',')
-			b = appendList(b, sortedUnique(d.InputDrvs[path]), appendRaw)
+			b = appendList(b, in.Outputs, appendRaw)
 			b = append(b, ')')
 		}
 	}
@@ -132,24 +89,24 @@ func (d *Derivation) appendATerm(b []byte, maskOutputs bool, inputs []inputGroup
 		b = append(b, ')')
 	}
 	b = append(b, "],"...)
-	b = appendList(b, lay.inputSrcs, appendRaw)
+	b = appendList(b, s.InputSrcs, appendRaw)
 	b = append(b, ',')
-	b = appendRaw(b, d.Platform)
+	b = appendRaw(b, s.Platform)
 	b = append(b, ',')
-	b = appendEscaped(b, d.Builder)
+	b = appendEscaped(b, s.Builder)
 	b = append(b, ',')
-	b = appendList(b, d.Args, appendEscaped)
+	b = appendList(b, s.Args, appendEscaped)
 	b = append(b, ",["...)
-	for i, key := range lay.env {
+	for i, v := range s.Env {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		value := d.Env[key]
-		if _, isOutput := d.Outputs[key]; maskOutputs && isOutput {
+		value := v.Value
+		if maskOutputs && s.isOutput(v.Key) {
 			value = ""
 		}
 		b = append(b, '(')
-		b = appendEscaped(b, key)
+		b = appendEscaped(b, v.Key)
 		b = append(b, ',')
 		b = appendEscaped(b, value)
 		b = append(b, ')')

@@ -145,21 +145,51 @@ func (s *ComputeStore) AddText(name, text string, refs []string) (string, error)
 // of derivations that depend on it.
 func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 	if len(d.Outputs) == 0 {
-		return "", fmt.Errorf("derivation '%s' has no outputs", d.Name)
+		return "", errNoOutputs(d.Name)
 	}
 	if d.Env == nil {
 		d.Env = map[string]string{}
 	}
+	sd := d.Sorted()
+	drvPath, err := s.AddSorted(sd)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range sd.Outputs {
+		d.Outputs[o.Name] = o.Output
+	}
+	for _, v := range sd.Env {
+		if _, isOutput := d.Outputs[v.Key]; isOutput {
+			d.Env[v.Key] = v.Value
+		}
+	}
+	return drvPath, nil
+}
+
+// AddSorted is AddDerivation for a derivation in sorted form.
+func (s *ComputeStore) AddSorted(d *Sorted) (string, error) {
+	if len(d.Outputs) == 0 {
+		return "", errNoOutputs(d.Name)
+	}
 	inputAddressed := true
-	for _, o := range d.Outputs {
+	for i, o := range d.Outputs {
+		if o.Name == "" {
+			return "", fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
+		}
+		if i > 0 && d.Outputs[i-1].Name >= o.Name {
+			return "", fmt.Errorf("derivation '%s' has its outputs out of order or twice ('%s')", d.Name, o.Name)
+		}
 		if o.Kind() != DeferredOutput {
 			inputAddressed = false
 		}
 	}
 	var hs *hashing
 	if inputAddressed {
+		for _, o := range d.Outputs {
+			d.SetEnv(o.Name, "")
+		}
 		var err error
-		if hs, err = s.hasher.setInputAddressed(d, d.OutputNames()); err != nil {
+		if hs, err = s.hasher.setInputAddressed(d); err != nil {
 			// An input that is not there is reported as such, as Nix does.
 			var invalid *InvalidPathError
 			if errors.As(err, &invalid) {
@@ -168,27 +198,22 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 			return "", err
 		}
 	} else {
-		for name, o := range d.Outputs {
+		for i, o := range d.Outputs {
 			if o.Kind() != FixedOutput {
 				continue
 			}
-			p, err := fixedOutputPath(s.dir, d.Name, name, o)
+			p, err := fixedOutputPath(s.dir, d.Name, o.Name, o.Output)
 			if err != nil {
 				return "", err
 			}
-			o.Path = p
-			d.Outputs[name] = o
-			d.Env[name] = p
+			d.Outputs[i].Path = p
+			d.SetEnv(o.Name, p)
 		}
 	}
 	buf := atermBuffers.Get().(*[]byte)
 	defer atermBuffers.Put(buf)
-	lay := d.layout()
-	if hs != nil {
-		lay = hs.lay // outputs got paths, but no new names
-	}
-	*buf = d.appendATerm((*buf)[:0], false, nil, lay)
-	drvPath, err := d.pathOfText(s.dir, *buf, lay)
+	*buf = d.appendATerm((*buf)[:0], false, nil)
+	drvPath, err := d.pathOfText(s.dir, *buf)
 	if err != nil {
 		return "", err
 	}
@@ -200,11 +225,11 @@ func (s *ComputeStore) AddDerivation(d *Derivation) (string, error) {
 			return "", err
 		}
 		m = hs.modulo(d, typ, false)
-	} else if m, err = s.hasher.hashModulo(d, false, nil); err != nil {
+	} else if m, err = s.hasher.hashModuloSorted(d, false, nil); err != nil {
 		return "", err
 	}
 	s.hasher.remember(drvPath, m)
-	outputs := d.namedOutputs(lay.outputs)
+	outputs := slices.Clone(d.Outputs)
 	s.mu.Lock()
 	s.computed[drvPath] = outputs
 	s.mu.Unlock()

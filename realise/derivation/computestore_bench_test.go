@@ -1,7 +1,9 @@
 package derivation
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nixl-project/nixl/realise/store"
@@ -18,30 +20,33 @@ func BenchmarkComputeStoreAdd(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		n := strconv.Itoa(i)
-		d := &Derivation{
-			Name:     "pkg-" + n,
-			Platform: "x86_64-linux",
-			Builder:  "/bin/sh",
-			Args:     []string{"-c", "echo " + n + " > $out"},
-			Env: map[string]string{"name": "pkg-" + n, "system": "x86_64-linux", "builder": "/bin/sh",
-				"args": "-c echo " + n + " > $out", "version": "1." + n, "out": ""},
-			InputDrvs: map[string][]string{},
-			Outputs:   map[string]Output{"out": {}},
-		}
+		deps := ""
+		var inputs []InputDrv
 		if i > 0 {
 			a, h := i-1, i/2
-			d.Env["deps"] = outPaths[a] + " " + outPaths[h]
-			d.InputDrvs[drvPaths[a]] = []string{"out"}
-			d.InputDrvs[drvPaths[h]] = []string{"out"}
-		} else {
-			d.Env["deps"] = ""
+			deps = outPaths[a] + " " + outPaths[h]
+			inputs = []InputDrv{{drvPaths[a], []string{"out"}}}
+			if h != a {
+				inputs = append(inputs, InputDrv{drvPaths[h], []string{"out"}})
+				slices.SortFunc(inputs, func(x, y InputDrv) int { return strings.Compare(x.Path, y.Path) })
+			}
 		}
-		p, err := s.AddDerivation(d)
+		d := &Sorted{
+			Name:      "pkg-" + n,
+			Outputs:   []NamedOutput{{Name: "out"}},
+			InputDrvs: inputs,
+			Platform:  "x86_64-linux",
+			Builder:   "/bin/sh",
+			Args:      []string{"-c", "echo " + n + " > $out"},
+			Env: []EnvVar{{"args", "-c echo " + n + " > $out"}, {"builder", "/bin/sh"}, {"deps", deps},
+				{"name", "pkg-" + n}, {"out", ""}, {"system", "x86_64-linux"}, {"version", "1." + n}},
+		}
+		p, err := s.AddSorted(d)
 		if err != nil {
 			b.Fatal(err)
 		}
 		drvPaths = append(drvPaths, p)
-		outPaths = append(outPaths, d.Outputs["out"].Path)
+		outPaths = append(outPaths, d.Outputs[0].Path)
 		i++
 	}
 }

@@ -107,30 +107,17 @@ func (t Type) String() string {
 // Type classifies d, rejecting derivations without outputs, with mixed
 // output kinds, or with a fixed output other than a single "out".
 func (d *Derivation) Type() (Type, error) {
-	if len(d.Outputs) == 0 {
-		return 0, fmt.Errorf("derivation '%s' has no outputs", d.Name)
-	}
-	var kind OutputKind
-	first := true
-	for _, o := range d.Outputs {
-		if k := o.Kind(); first {
-			kind, first = k, false
-		} else if k != kind {
-			return 0, fmt.Errorf("derivation '%s' mixes output kinds", d.Name)
-		}
-	}
-	switch kind {
-	case InputAddressedOutput:
-		return TypeInputAddressed, nil
-	case FloatingOutput:
-		return TypeFloating, nil
-	case DeferredOutput:
-		return TypeDeferred, nil
-	}
-	if _, ok := d.Outputs["out"]; !ok || len(d.Outputs) != 1 {
-		return 0, fmt.Errorf("fixed-output derivation '%s' must have exactly one output, named \"out\"", d.Name)
-	}
-	return TypeFixedOutput, nil
+	return d.Sorted().Type()
+}
+
+func errNoOutputs(name string) error { return fmt.Errorf("derivation '%s' has no outputs", name) }
+
+func errMixedOutputs(name string) error {
+	return fmt.Errorf("derivation '%s' mixes output kinds", name)
+}
+
+func errFixedOutputs(name string) error {
+	return fmt.Errorf("fixed-output derivation '%s' must have exactly one output, named \"out\"", name)
 }
 
 // OutputNames returns the output names in sorted order.
@@ -146,13 +133,8 @@ type NamedOutput struct {
 
 // NamedOutputs lists the outputs sorted by name.
 func (d *Derivation) NamedOutputs() []NamedOutput {
-	return d.namedOutputs(d.OutputNames())
-}
-
-// namedOutputs is NamedOutputs given the sorted output names.
-func (d *Derivation) namedOutputs(names []string) []NamedOutput {
-	out := make([]NamedOutput, 0, len(names))
-	for _, name := range names {
+	out := make([]NamedOutput, 0, len(d.Outputs))
+	for _, name := range d.OutputNames() {
 		out = append(out, NamedOutput{Name: name, Output: d.Outputs[name]})
 	}
 	return out
@@ -171,16 +153,11 @@ func (d *Derivation) References() []string {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	return appendSortedKeys(make([]string, 0, len(m)), m)
-}
-
-// appendSortedKeys appends the keys of m, sorted, to keys.
-func appendSortedKeys[V any](keys []string, m map[string]V) []string {
-	start := len(keys)
+	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys[start:])
+	slices.Sort(keys)
 	return keys
 }
 

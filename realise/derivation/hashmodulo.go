@@ -123,6 +123,10 @@ func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (Modul
 }
 
 func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string]bool) (ModuloHash, error) {
+	return h.hashModuloSorted(d.Sorted(), maskOutputs, visiting)
+}
+
+func (h *Hasher) hashModuloSorted(d *Sorted, maskOutputs bool, visiting map[string]bool) (ModuloHash, error) {
 	typ, err := d.Type()
 	if err != nil {
 		return ModuloHash{}, err
@@ -138,10 +142,9 @@ func (h *Hasher) hashModulo(d *Derivation, maskOutputs bool, visiting map[string
 }
 
 // hashing is what hashing a derivation modulo needs besides the
-// derivation: its layout and the modulo hashes of its inputs. A new
-// derivation is hashed masked and then unmasked; both use one hashing.
+// derivation: the modulo hashes of its inputs. A new derivation is hashed
+// masked and then unmasked; both use one hashing.
 type hashing struct {
-	lay *atermLayout
 	// inputs: inputs with equal hashes merge into one group; groups are
 	// ordered by hash.
 	inputs   []inputGroup
@@ -150,27 +153,26 @@ type hashing struct {
 	few [4]inputGroup
 }
 
-func (h *Hasher) prepare(d *Derivation, visiting map[string]bool) (*hashing, error) {
-	hs := &hashing{lay: d.layout()}
+func (h *Hasher) prepare(d *Sorted, visiting map[string]bool) (*hashing, error) {
+	hs := &hashing{}
 	hs.inputs = hs.few[:0]
 	// Derivations have few inputs, so a slice beats a map.
-	for _, drvPath := range hs.lay.inputDrvs {
-		input, err := h.hashModuloPath(drvPath, visiting)
+	for _, in := range d.InputDrvs {
+		input, err := h.hashModuloPath(in.Path, visiting)
 		if err != nil {
 			return nil, err
 		}
 		hs.deferred = hs.deferred || input.Deferred
-		used := d.InputDrvs[drvPath]
-		for k, output := range used {
+		for k, output := range in.Outputs {
 			outputHash, ok := input.Output(output)
 			if !ok {
-				return nil, fmt.Errorf("input derivation '%s' has no output '%s'", drvPath, output)
+				return nil, fmt.Errorf("input derivation '%s' has no output '%s'", in.Path, output)
 			}
 			i := slices.IndexFunc(hs.inputs, func(g inputGroup) bool { return g.modulo == outputHash })
 			if i < 0 {
-				// The group shares used's array until a second output
-				// joins it (the capacity is cut to make that copy).
-				hs.inputs = append(hs.inputs, inputGroup{modulo: outputHash, outputs: used[k : k+1 : k+1]})
+				// The group shares the input's array until a second
+				// output joins it (the capacity is cut to make that copy).
+				hs.inputs = append(hs.inputs, inputGroup{modulo: outputHash, outputs: in.Outputs[k : k+1 : k+1]})
 				continue
 			}
 			hs.inputs[i].outputs = append(hs.inputs[i].outputs, output)
@@ -182,23 +184,23 @@ func (h *Hasher) prepare(d *Derivation, visiting map[string]bool) (*hashing, err
 }
 
 // modulo is the modulo hash of d (not fixed-output), of type typ.
-func (hs *hashing) modulo(d *Derivation, typ Type, maskOutputs bool) ModuloHash {
+func (hs *hashing) modulo(d *Sorted, typ Type, maskOutputs bool) ModuloHash {
 	return ModuloHash{
-		outputNames: hs.lay.outputs,
+		outputNames: d.outputNames(),
 		Deferred:    typ == TypeFloating || hs.deferred,
-		All:         d.sumATerm(maskOutputs, hs.inputs, hs.lay),
+		All:         d.sumATerm(maskOutputs, hs.inputs),
 	}
 }
 
-func (h *Hasher) fixedOutputHashes(d *Derivation) (ModuloHash, error) {
+func (h *Hasher) fixedOutputHashes(d *Sorted) (ModuloHash, error) {
 	result := ModuloHash{Outputs: map[string]nixhash.Hash{}}
-	for name, o := range d.Outputs {
+	for _, o := range d.Outputs {
 		// The path is recomputed rather than read, as Nix does.
-		path, err := fixedOutputPath(h.dir, d.Name, name, o)
+		path, err := fixedOutputPath(h.dir, d.Name, o.Name, o.Output)
 		if err != nil {
-			return ModuloHash{}, fmt.Errorf("output '%s' of '%s': %w", name, d.Name, err)
+			return ModuloHash{}, fmt.Errorf("output '%s' of '%s': %w", o.Name, d.Name, err)
 		}
-		result.Outputs[name] = nixhash.SumString(nixhash.SHA256, "fixed:out:"+o.HashAlgo+":"+o.Hash+":"+path)
+		result.Outputs[o.Name] = nixhash.SumString(nixhash.SHA256, "fixed:out:"+o.HashAlgo+":"+o.Hash+":"+path)
 	}
 	return result, nil
 }

@@ -59,15 +59,8 @@ func (d *Derivation) SetFixedOutput(dir store.Dir, method store.ContentAddressMe
 // output to its path. If d depends on a floating content-addressed
 // derivation the outputs are left deferred, with empty paths and variables.
 func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) error {
-	_, err := h.setInputAddressed(d, outputNames)
-	return err
-}
-
-// setInputAddressed is SetInputAddressedOutputs, returning the hashing it
-// did, which the unmasked modulo hash of d can reuse.
-func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashing, error) {
 	if len(outputNames) == 0 {
-		return nil, fmt.Errorf("derivation '%s' has no outputs", d.Name)
+		return fmt.Errorf("derivation '%s' has no outputs", d.Name)
 	}
 	if d.Outputs == nil {
 		d.Outputs = make(map[string]Output, len(outputNames))
@@ -79,14 +72,30 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 	}
 	for _, name := range outputNames {
 		if _, dup := d.Outputs[name]; dup {
-			return nil, fmt.Errorf("duplicate derivation output '%s'", name)
+			return fmt.Errorf("duplicate derivation output '%s'", name)
 		}
 		if name == "" {
-			return nil, fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
+			return fmt.Errorf("derivation '%s' has an output with an empty name", d.Name)
 		}
 		d.Outputs[name] = Output{}
 		d.Env[name] = ""
 	}
+	s := d.Sorted()
+	if _, err := h.setInputAddressed(s); err != nil {
+		return err
+	}
+	for _, o := range s.Outputs {
+		d.Outputs[o.Name] = o.Output
+		d.Env[o.Name] = o.Path
+	}
+	return nil
+}
+
+// setInputAddressed gives the outputs of d, all deferred and each with an
+// environment variable, their paths, unless d depends on a floating
+// content-addressed derivation. It returns the hashing it did, which the
+// unmasked modulo hash of d can reuse.
+func (h *Hasher) setInputAddressed(d *Sorted) (*hashing, error) {
 	hs, err := h.prepare(d, nil)
 	if err != nil {
 		return nil, err
@@ -95,13 +104,14 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 	if m.Deferred {
 		return hs, nil
 	}
-	for _, name := range outputNames {
-		path, err := h.dir.OutputPath(name, m.All, d.Name)
+	for i := range d.Outputs {
+		o := &d.Outputs[i]
+		path, err := h.dir.OutputPath(o.Name, m.All, d.Name)
 		if err != nil {
 			return nil, err
 		}
-		d.Outputs[name] = Output{Path: path}
-		d.Env[name] = path
+		o.Path = path
+		d.SetEnv(o.Name, path)
 	}
 	return hs, nil
 }
@@ -109,16 +119,16 @@ func (h *Hasher) setInputAddressed(d *Derivation, outputNames []string) (*hashin
 // ComputePath returns the path of d's .drv file in dir: a text path named
 // "<name>.drv" whose references are the input sources and derivations.
 func (d *Derivation) ComputePath(dir store.Dir) (string, error) {
+	s := d.Sorted()
 	buf := atermBuffers.Get().(*[]byte)
-	lay := d.layout()
-	*buf = d.appendATerm((*buf)[:0], false, nil, lay)
-	p, err := d.pathOfText(dir, *buf, lay)
+	*buf = s.appendATerm((*buf)[:0], false, nil)
+	p, err := s.pathOfText(dir, *buf)
 	atermBuffers.Put(buf)
 	return p, err
 }
 
-// pathOfText is ComputePath given d's .drv text and layout.
-func (d *Derivation) pathOfText(dir store.Dir, text []byte, lay *atermLayout) (string, error) {
+// pathOfText is ComputePath given the .drv text.
+func (s *Sorted) pathOfText(dir store.Dir, text []byte) (string, error) {
 	var refs [8]string
-	return dir.TextPath(d.Name+store.DrvExtension, nixhash.Sum(nixhash.SHA256, text), lay.references(refs[:0]))
+	return dir.TextPath(s.Name+store.DrvExtension, nixhash.Sum(nixhash.SHA256, text), s.references(refs[:0]))
 }

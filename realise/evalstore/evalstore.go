@@ -46,12 +46,12 @@ func (s *Compute) AddText(name, text string, refs []string) (string, error) {
 }
 
 func (s *Compute) AddDerivation(d *builtins.Derivation) (string, error) {
-	rd := ToDerivation(d)
-	drvPath, err := s.CS.AddDerivation(rd)
+	sd := ToSorted(d)
+	drvPath, err := s.CS.AddSorted(sd)
 	if err != nil {
 		return "", err
 	}
-	SetComputed(d, rd)
+	SetComputed(d, sd)
 	return drvPath, nil
 }
 
@@ -95,31 +95,40 @@ func ContentAddressMethod(method string) (store.ContentAddressMethod, error) {
 	return 0, fmt.Errorf("unknown content address method '%s'", method)
 }
 
-// ToDerivation is d as the realiser's derivation; they share their maps
-// and slices.
-func ToDerivation(d *builtins.Derivation) *derivation.Derivation {
-	rd := &derivation.Derivation{
+// ToSorted is d as the realiser's derivation; they share their strings
+// and lists of strings.
+func ToSorted(d *builtins.Derivation) *derivation.Sorted {
+	sd := &derivation.Sorted{
 		Name:      d.Name,
-		Outputs:   make(map[string]derivation.Output, len(d.Outputs)),
-		InputDrvs: d.InputDrvs,
+		Outputs:   make([]derivation.NamedOutput, len(d.Outputs)),
+		InputDrvs: make([]derivation.InputDrv, len(d.InputDrvs)),
 		InputSrcs: d.InputSrcs,
 		Platform:  d.Platform,
 		Builder:   d.Builder,
 		Args:      d.Args,
-		Env:       d.Env,
+		// Room for the output variables the store may add.
+		Env: make([]derivation.EnvVar, len(d.Env), len(d.Env)+len(d.Outputs)),
 	}
-	for _, o := range d.Outputs {
-		rd.Outputs[o.Name] = derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+	for i, o := range d.Outputs {
+		sd.Outputs[i] = derivation.NamedOutput{Name: o.Name, Output: derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}}
 	}
-	return rd
+	for i, in := range d.InputDrvs {
+		sd.InputDrvs[i] = derivation.InputDrv{Path: in.Path, Outputs: in.Outputs}
+	}
+	for i, v := range d.Env {
+		sd.Env[i] = derivation.EnvVar{Key: v.Key, Value: v.Value}
+	}
+	return sd
 }
 
-// SetComputed copies into d what adding rd computed: the output paths and
+// SetComputed copies into d what adding sd computed: the output paths and
 // the environment that names them.
-func SetComputed(d *builtins.Derivation, rd *derivation.Derivation) {
-	for i := range d.Outputs {
-		o := rd.Outputs[d.Outputs[i].Name]
-		d.Outputs[i] = builtins.DerivationOutput{Name: d.Outputs[i].Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
+func SetComputed(d *builtins.Derivation, sd *derivation.Sorted) {
+	for i, o := range sd.Outputs {
+		d.Outputs[i] = builtins.DerivationOutput{Name: o.Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
 	}
-	d.Env = rd.Env
+	d.Env = d.Env[:0]
+	for _, v := range sd.Env {
+		d.Env = append(d.Env, builtins.EnvVar{Key: v.Key, Value: v.Value})
+	}
 }
