@@ -37,7 +37,11 @@ var derivationNix string
 // constant gets hold of the evaluator.
 func derivationConstant(*Config) eval.Value {
 	loader := &eval.PrimOp{Name: "derivation", Arity: 1, Fn: func(e *eval.Eval, _ []eval.Value, _ lang.Pos) (eval.Value, error) {
-		return e.EvalString("«nixl-internal»/derivation.nix", derivationNix, "/")
+		fn, err := e.EvalString("«nixl-internal»/derivation.nix", derivationNix, "/")
+		if err != nil {
+			return eval.Value{}, err
+		}
+		return e.CallFunction(fn, []eval.Value{eval.PrimOpValue(derivationSets)}, lang.NoPos)
 	}}
 	return eval.NewApp(eval.PrimOpValue(loader), eval.Null)
 }

@@ -1,32 +1,8 @@
-# nixl's `derivation`. derivationStrict does the work; this wrapper makes
-# one set per output, each holding the caller's attributes, so that
-# `derivation { … }` costs nothing until a path is asked for.
-#
-# The set for output NAME is the argument set extended with every output
-# (by name), `all` (the per-output sets, in the order of `outputs`),
-# drvAttrs (the argument), and then drvPath, outPath, outputName and
-# type = "derivation". The first output's set is the result.
+# nixl's `derivation`: a function of the argument set, as in Nix, so that
+# it prints, and builtins.functionArgs sees it, as Nix's does. The sets it
+# returns are made by a builtin (derivationSets in derivation_sets.go),
+# which the loader passes in as `sets`: derivationStrict does the work
+# when a path is asked for, so `derivation { … }` costs little until then.
+sets:
 args@{ outputs ? [ "out" ], ... }:
-let
-  result = derivationStrict args;
-
-  forOutput = outputName: shared // {
-    type = "derivation";
-    inherit outputName;
-    drvPath = result.drvPath;
-    outPath = result.${outputName};
-  };
-
-  byName = builtins.listToAttrs (map (outputName: {
-    name = outputName;
-    value = forOutput outputName;
-  }) outputs);
-
-  # args // (byName // { … }): the same set as args // byName // { … },
-  # with one copy of the big argument set instead of two.
-  shared = args // (byName // {
-    drvAttrs = args;
-    all = map (outputName: byName.${outputName}) outputs;
-  });
-in
-byName.${builtins.head outputs}
+sets args outputs

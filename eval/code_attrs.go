@@ -330,6 +330,10 @@ func UpdateAttrs(a, b Value) Value {
 	return AttrsValue(mergeAttrs(x, y))
 }
 
+// MergeAttrs is x // y as a new array, which the caller owns (to finish
+// values that refer to the set itself before making it a value).
+func MergeAttrs(x, y Attrs) Attrs { return mergeAttrs(x, y) }
+
 // mergeAttrs is x // y for two non-empty sets.
 func mergeAttrs(x, y Attrs) Attrs {
 	out := make(Attrs, 0, len(x)+len(y))

@@ -28,21 +28,20 @@ type ComputeStore struct {
 	dir    store.Dir
 	hasher *Hasher
 
-	mu sync.Mutex
-	// computed holds the outputs of each derivation computed in this
-	// session, by .drv path, for the builtins that ask for them
-	// (DerivationOutputs). The hasher has their modulo hashes. The .drv
-	// text is not kept: as in Nix's read-only mode, the file was never
-	// written, so it cannot be read back; and at about 0.8 KB a
-	// derivation it was a tenth of the peak memory of an evaluation of
-	// 10,000.
-	computed map[string][]NamedOutput
-	refs     map[string][]string // references of the texts computed in this session
+	// The hasher remembers the outputs of each derivation computed in
+	// this session with its modulo hash, for the builtins that ask for
+	// them (DerivationOutputs). The .drv text is not kept: as in Nix's
+	// read-only mode, the file was never written, so it cannot be read
+	// back; and at about 0.8 KB a derivation it was a tenth of the peak
+	// memory of an evaluation of 10,000.
+
+	mu   sync.Mutex
+	refs map[string][]string // references of the texts computed in this session
 }
 
 // NewComputeStore returns a store that computes paths in dir.
 func NewComputeStore(dir store.Dir) *ComputeStore {
-	s := &ComputeStore{dir: dir, computed: map[string][]NamedOutput{}, refs: map[string][]string{}}
+	s := &ComputeStore{dir: dir, refs: map[string][]string{}}
 	s.hasher = NewHasher(dir, s.ReadDerivation)
 	return s
 }
@@ -228,11 +227,8 @@ func (s *ComputeStore) AddSorted(d *Sorted) (string, error) {
 	} else if m, err = s.hasher.hashModuloSorted(d, false, nil); err != nil {
 		return "", err
 	}
+	m.computed = slices.Clone(d.Outputs)
 	s.hasher.remember(drvPath, m)
-	outputs := slices.Clone(d.Outputs)
-	s.mu.Lock()
-	s.computed[drvPath] = outputs
-	s.mu.Unlock()
 	return drvPath, nil
 }
 
@@ -248,10 +244,7 @@ func (s *ComputeStore) ReadDerivation(drvPath string) (*Derivation, error) {
 // DerivationOutputs returns the outputs, sorted by name, of a derivation
 // computed in this session or found in the store directory.
 func (s *ComputeStore) DerivationOutputs(drvPath string) ([]NamedOutput, error) {
-	s.mu.Lock()
-	outputs, ok := s.computed[drvPath]
-	s.mu.Unlock()
-	if ok {
+	if outputs, ok := s.hasher.computedOutputs(drvPath); ok {
 		return outputs, nil
 	}
 	d, err := s.ReadDerivation(drvPath)

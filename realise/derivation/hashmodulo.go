@@ -43,6 +43,10 @@ type ModuloHash struct {
 	// floating content-addressed derivation, so that its output paths are
 	// only known after building.
 	Deferred bool
+	// computed holds the outputs of a derivation a ComputeStore computed
+	// (and nil for one loaded from a file): one map for both, as every
+	// evaluated derivation is entered in it.
+	computed []NamedOutput
 }
 
 // Output returns the modulo hash of the named output.
@@ -85,6 +89,15 @@ func (h *Hasher) remember(drvPath string, m ModuloHash) {
 	h.mu.Lock()
 	h.memo[drvPath] = m
 	h.mu.Unlock()
+}
+
+// computedOutputs returns the outputs remembered with the hash of
+// drvPath, if any.
+func (h *Hasher) computedOutputs(drvPath string) ([]NamedOutput, bool) {
+	h.mu.Lock()
+	m, ok := h.memo[drvPath]
+	h.mu.Unlock()
+	return m.computed, ok && m.computed != nil
 }
 
 // HashModuloPath returns the unmasked modulo hash of the derivation at
