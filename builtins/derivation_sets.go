@@ -79,17 +79,18 @@ func primDerivationSets(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Val
 	for k, name := range names {
 		nameValue := eval.String(name)
 		// Highest precedence first: SortAttrs keeps the first of a name.
-		b := eval.NewAttrsBuilder(6 + len(names))
-		b.Add(symDrvOutPath, eval.NewApp2(eval.PrimOpValue(drvGetAttrOp), nameValue, strict))
-		b.Add(symDrvPath, drvPath)
-		b.Add(symDrvType, strDerivation)
-		b.Add(symDrvOutputName, nameValue)
-		b.Add(symDrvAll, eval.List(all))
-		b.Add(symDrvAttrs, drvAttrs)
+		var buf [10]eval.Attr
+		overlay := append(buf[:0],
+			eval.NewAttr(symDrvOutPath, eval.NewApp2(eval.PrimOpValue(drvGetAttrOp), nameValue, strict), lang.NoPos),
+			eval.NewAttr(symDrvPath, drvPath, lang.NoPos),
+			eval.NewAttr(symDrvType, strDerivation, lang.NoPos),
+			eval.NewAttr(symDrvOutputName, nameValue, lang.NoPos),
+			eval.NewAttr(symDrvAll, eval.List(all), lang.NoPos),
+			eval.NewAttr(symDrvAttrs, drvAttrs, lang.NoPos))
 		for _, sym := range syms {
-			b.Add(sym, eval.Null) // the set of that output, below
+			overlay = append(overlay, eval.NewAttr(sym, eval.Null, lang.NoPos)) // the set of that output, below
 		}
-		sets[k] = eval.MergeAttrs(attrs, b.Value().AttrsValue())
+		sets[k] = eval.MergeAttrs(attrs, eval.SortAttrs(overlay))
 	}
 	for k := range sets {
 		for j, sym := range syms {

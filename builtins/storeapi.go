@@ -37,13 +37,16 @@ type Derivation struct {
 }
 
 // DerivationInput is an input derivation and the outputs used from it.
-type DerivationInput struct {
+// It and EnvVar are unnamed struct types, which the realiser's
+// derivation package spells the same way, so that the store takes the
+// lists as they are, without copying them.
+type DerivationInput = struct {
 	Path    string
 	Outputs []string
 }
 
 // EnvVar is one variable of the builder's environment.
-type EnvVar struct{ Key, Value string }
+type EnvVar = struct{ Key, Value string }
 
 // SetEnv sets the variable key, keeping Env sorted.
 func (d *Derivation) SetEnv(key, value string) {

@@ -182,13 +182,14 @@ func (s *ComputeStore) AddSorted(d *Sorted) (string, error) {
 			inputAddressed = false
 		}
 	}
-	var hs *hashing
+	var hs hashing
+	var few [4]inputGroup
 	if inputAddressed {
 		for _, o := range d.Outputs {
 			d.SetEnv(o.Name, "")
 		}
 		var err error
-		if hs, err = s.hasher.setInputAddressed(d); err != nil {
+		if hs, err = s.hasher.setInputAddressed(d, few[:0]); err != nil {
 			// An input that is not there is reported as such, as Nix does.
 			var invalid *InvalidPathError
 			if errors.As(err, &invalid) {
@@ -218,7 +219,7 @@ func (s *ComputeStore) AddSorted(d *Sorted) (string, error) {
 	}
 	// The unmasked modulo hash, for derivations that depend on this one.
 	var m ModuloHash
-	if hs != nil {
+	if inputAddressed {
 		typ, err := d.Type()
 		if err != nil {
 			return "", err

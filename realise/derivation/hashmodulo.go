@@ -147,7 +147,8 @@ func (h *Hasher) hashModuloSorted(d *Sorted, maskOutputs bool, visiting map[stri
 	if typ == TypeFixedOutput {
 		return h.fixedOutputHashes(d)
 	}
-	hs, err := h.prepare(d, visiting)
+	var few [4]inputGroup
+	hs, err := h.prepare(d, visiting, few[:0])
 	if err != nil {
 		return ModuloHash{}, err
 	}
@@ -162,24 +163,23 @@ type hashing struct {
 	// ordered by hash.
 	inputs   []inputGroup
 	deferred bool // an input depends on a floating derivation
-	// few holds the inputs of most derivations.
-	few [4]inputGroup
 }
 
-func (h *Hasher) prepare(d *Sorted, visiting map[string]bool) (*hashing, error) {
-	hs := &hashing{}
-	hs.inputs = hs.few[:0]
+// prepare works out the hashing of d, its input groups appended to buf
+// (an array on the caller's stack holds those of most derivations).
+func (h *Hasher) prepare(d *Sorted, visiting map[string]bool, buf []inputGroup) (hashing, error) {
+	hs := hashing{inputs: buf}
 	// Derivations have few inputs, so a slice beats a map.
 	for _, in := range d.InputDrvs {
 		input, err := h.hashModuloPath(in.Path, visiting)
 		if err != nil {
-			return nil, err
+			return hashing{}, err
 		}
 		hs.deferred = hs.deferred || input.Deferred
 		for k, output := range in.Outputs {
 			outputHash, ok := input.Output(output)
 			if !ok {
-				return nil, fmt.Errorf("input derivation '%s' has no output '%s'", in.Path, output)
+				return hashing{}, fmt.Errorf("input derivation '%s' has no output '%s'", in.Path, output)
 			}
 			i := slices.IndexFunc(hs.inputs, func(g inputGroup) bool { return g.modulo == outputHash })
 			if i < 0 {

@@ -81,7 +81,8 @@ func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) e
 		d.Env[name] = ""
 	}
 	s := d.Sorted()
-	if _, err := h.setInputAddressed(s); err != nil {
+	var few [4]inputGroup
+	if _, err := h.setInputAddressed(s, few[:0]); err != nil {
 		return err
 	}
 	for _, o := range s.Outputs {
@@ -93,12 +94,12 @@ func (h *Hasher) SetInputAddressedOutputs(d *Derivation, outputNames []string) e
 
 // setInputAddressed gives the outputs of d, all deferred and each with an
 // environment variable, their paths, unless d depends on a floating
-// content-addressed derivation. It returns the hashing it did, which the
-// unmasked modulo hash of d can reuse.
-func (h *Hasher) setInputAddressed(d *Sorted) (*hashing, error) {
-	hs, err := h.prepare(d, nil)
+// content-addressed derivation. It returns the hashing it did (its input
+// groups appended to buf), which the unmasked modulo hash of d can reuse.
+func (h *Hasher) setInputAddressed(d *Sorted, buf []inputGroup) (hashing, error) {
+	hs, err := h.prepare(d, nil, buf)
 	if err != nil {
-		return nil, err
+		return hashing{}, err
 	}
 	m := hs.modulo(d, TypeDeferred, true)
 	if m.Deferred {
@@ -108,7 +109,7 @@ func (h *Hasher) setInputAddressed(d *Sorted) (*hashing, error) {
 		o := &d.Outputs[i]
 		path, err := h.dir.OutputPath(o.Name, m.All, d.Name)
 		if err != nil {
-			return nil, err
+			return hashing{}, err
 		}
 		o.Path = path
 		d.SetEnv(o.Name, path)

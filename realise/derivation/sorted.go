@@ -23,14 +23,17 @@ type Sorted struct {
 	Env       []EnvVar
 }
 
-// InputDrv is an input derivation and the outputs used from it.
-type InputDrv struct {
+// InputDrv is an input derivation and the outputs used from it. It and
+// EnvVar are unnamed struct types so that lists of them built elsewhere
+// (the evaluator's, in package builtins) are lists of these, taken
+// without copying.
+type InputDrv = struct {
 	Path    string
 	Outputs []string
 }
 
 // EnvVar is one variable of a builder's environment.
-type EnvVar struct{ Key, Value string }
+type EnvVar = struct{ Key, Value string }
 
 // Sorted returns d in sorted form. It shares d's strings, and its input
 // lists when they are sorted already.

@@ -95,28 +95,21 @@ func ContentAddressMethod(method string) (store.ContentAddressMethod, error) {
 	return 0, fmt.Errorf("unknown content address method '%s'", method)
 }
 
-// ToSorted is d as the realiser's derivation; they share their strings
-// and lists of strings.
+// ToSorted is d as the realiser's derivation; they share their lists,
+// but for the outputs.
 func ToSorted(d *builtins.Derivation) *derivation.Sorted {
 	sd := &derivation.Sorted{
 		Name:      d.Name,
 		Outputs:   make([]derivation.NamedOutput, len(d.Outputs)),
-		InputDrvs: make([]derivation.InputDrv, len(d.InputDrvs)),
+		InputDrvs: d.InputDrvs,
 		InputSrcs: d.InputSrcs,
 		Platform:  d.Platform,
 		Builder:   d.Builder,
 		Args:      d.Args,
-		// Room for the output variables the store may add.
-		Env: make([]derivation.EnvVar, len(d.Env), len(d.Env)+len(d.Outputs)),
+		Env:       d.Env,
 	}
 	for i, o := range d.Outputs {
 		sd.Outputs[i] = derivation.NamedOutput{Name: o.Name, Output: derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}}
-	}
-	for i, in := range d.InputDrvs {
-		sd.InputDrvs[i] = derivation.InputDrv{Path: in.Path, Outputs: in.Outputs}
-	}
-	for i, v := range d.Env {
-		sd.Env[i] = derivation.EnvVar{Key: v.Key, Value: v.Value}
 	}
 	return sd
 }
@@ -127,8 +120,5 @@ func SetComputed(d *builtins.Derivation, sd *derivation.Sorted) {
 	for i, o := range sd.Outputs {
 		d.Outputs[i] = builtins.DerivationOutput{Name: o.Name, Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}
 	}
-	d.Env = d.Env[:0]
-	for _, v := range sd.Env {
-		d.Env = append(d.Env, builtins.EnvVar{Key: v.Key, Value: v.Value})
-	}
+	d.Env = sd.Env
 }

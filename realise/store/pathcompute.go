@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,7 +50,8 @@ func (d Dir) appendFingerprintTail(fingerprint []byte, innerHash nixhash.Hash, n
 // folded to 20 bytes.
 func fingerprintDigest(fingerprint []byte) [storePathHashBytes]byte {
 	var digest [storePathHashBytes]byte
-	for i, b := range nixhash.Sum(nixhash.SHA256, fingerprint).Digest() {
+	sum := sha256.Sum256(fingerprint)
+	for i, b := range sum {
 		digest[i%storePathHashBytes] ^= b
 	}
 	return digest
