@@ -99,7 +99,7 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 	if reason := storeNameProblem(name); reason != "" {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "invalid derivation name: %s. Please pass a different '%s'.", reason, "name")
 	}
-	b := &drvBuild{e: e, name: name, outputs: []string{"out"},
+	b := &drvBuild{e: e, name: name, outputs: onlyOut,
 		drv: &Derivation{Name: name, Env: make([]EnvVar, 0, len(attrs)+1)}}
 
 	if a := attrs.Get(symDrvStructuredAttrs); a != nil {
@@ -179,6 +179,7 @@ func (b *drvBuild) attribute(key string, a *eval.Attr, ignoreNulls bool) error {
 		if err != nil {
 			return err
 		}
+		b.drv.Args = slices.Grow(b.drv.Args, len(elems))
 		for i := range elems {
 			s, c, err := e.CoerceToString(elems[i], lang.NoPos, eval.CoerceOptions{More: true, CopyToStore: true}, "while evaluating an element of the argument list")
 			if err != nil {
@@ -214,7 +215,8 @@ func (b *drvBuild) attribute(key string, a *eval.Attr, ignoreNulls bool) error {
 	case "system":
 		b.drv.Platform = s
 	case "outputHash":
-		b.hash = &s
+		h := s // a copy, so that s itself stays off the heap
+		b.hash = &h
 	case "outputHashAlgo":
 		return b.setHashAlgo(s)
 	case "outputHashMode":
@@ -345,7 +347,7 @@ func (b *drvBuild) setOutputs(names []string) error {
 	if len(seen) == 0 {
 		return eval.Errorf(eval.ErrEval, lang.NoPos, "derivation cannot have an empty set of outputs")
 	}
-	b.outputs = b.outputs[:0]
+	b.outputs = make([]string, 0, len(seen)) // not onlyOut's array
 	for n := range seen {
 		b.outputs = append(b.outputs, n)
 	}
@@ -362,8 +364,9 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "cannot instantiate derivation '%s': the store does not support derivations", b.name)
 	}
 	// Input derivations as (path, output) pairs, sorted below.
-	var inputs []DerivationInput
-	for _, c := range b.ctx.Context() {
+	context := b.ctx.Context()
+	inputs := make([]DerivationInput, 0, len(context))
+	for _, c := range context {
 		switch {
 		case strings.HasPrefix(c, "="):
 			// The builder may use everything the derivation refers to,
@@ -388,7 +391,11 @@ func (b *drvBuild) finish() (eval.Value, error) {
 			}
 		case strings.HasPrefix(c, "!"):
 			output, drvPath := splitBuiltContext(c)
-			inputs = append(inputs, DerivationInput{Path: drvPath, Outputs: []string{output}})
+			outputs := onlyOut
+			if output != "out" {
+				outputs = []string{output}
+			}
+			inputs = append(inputs, DerivationInput{Path: drvPath, Outputs: outputs})
 		default:
 			drv.InputSrcs = append(drv.InputSrcs, c)
 		}
@@ -521,6 +528,10 @@ func splitBuiltContext(c string) (output, drvPath string) {
 	}
 	return rest[:i], rest[i+1:]
 }
+
+// onlyOut is the outputs used from most inputs; it is never changed
+// (mergeInputs copies before it adds).
+var onlyOut = []string{"out"}
 
 // mergeInputs sorts the inputs by path and merges the entries of each
 // path, their outputs sorted and unique.

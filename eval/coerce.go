@@ -200,7 +200,8 @@ func (e *Eval) CoerceToString(v Value, pos lang.Pos, opts CoerceOptions, ctx str
 // elements joined by spaces. A function of its own because of the defer,
 // which would slow every return of CoerceToString.
 func (e *Eval) coerceList(v Value, pos lang.Pos, opts CoerceOptions, ctx string) (string, Context, error) {
-	var out []byte
+	var buf [256]byte // most lists make short strings
+	out := buf[:0]
 	var cb ContextBuilder
 	elems := v.ListValue()
 	if err := e.enterNested(pos); err != nil {
