@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
@@ -99,8 +100,8 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 	if reason := storeNameProblem(name); reason != "" {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "invalid derivation name: %s. Please pass a different '%s'.", reason, "name")
 	}
-	b := &drvBuild{e: e, name: name, outputs: onlyOut,
-		drv: &Derivation{Name: name, Env: make([]EnvVar, 0, len(attrs)+1)}}
+	b := &drvBuild{e: e, name: name, outputs: onlyOut, drv: newDerivation(name, len(attrs)+1)}
+	defer releaseDerivation(b.drv)
 
 	if a := attrs.Get(symDrvStructuredAttrs); a != nil {
 		on, err := e.ForceBool(a.Value, lang.NoPos, "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict")
@@ -137,6 +138,30 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 		b.drv.SetEnv("__json", text)
 	}
 	return b.finish()
+}
+
+// derivationPool holds Derivations for reuse: one is garbage as soon as
+// the store has computed its paths (the store keeps nothing of it), and
+// an evaluation can make many thousands.
+var derivationPool = sync.Pool{New: func() any { return new(Derivation) }}
+
+// newDerivation returns an empty Derivation named name, with room for
+// nenv environment variables.
+func newDerivation(name string, nenv int) *Derivation {
+	d := derivationPool.Get().(*Derivation)
+	*d = Derivation{Name: name, Outputs: d.Outputs[:0], InputDrvs: d.InputDrvs[:0], InputSrcs: d.InputSrcs[:0],
+		Args: d.Args[:0], Env: slices.Grow(d.Env[:0], nenv)}
+	return d
+}
+
+// releaseDerivation gives d back for reuse, dropping what it refers to.
+func releaseDerivation(d *Derivation) {
+	clear(d.Outputs[:cap(d.Outputs)])
+	clear(d.InputDrvs[:cap(d.InputDrvs)])
+	clear(d.InputSrcs[:cap(d.InputSrcs)])
+	clear(d.Args[:cap(d.Args)])
+	clear(d.Env[:cap(d.Env)])
+	derivationPool.Put(d)
 }
 
 // attribute handles one attribute of the argument set.
@@ -365,7 +390,7 @@ func (b *drvBuild) finish() (eval.Value, error) {
 	}
 	// Input derivations as (path, output) pairs, sorted below.
 	context := b.ctx.Context()
-	inputs := make([]DerivationInput, 0, len(context))
+	inputs := slices.Grow(drv.InputDrvs[:0], len(context))
 	for _, c := range context {
 		switch {
 		case strings.HasPrefix(c, "="):
@@ -416,9 +441,9 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "derivation names are allowed to end in '%s' only if they produce a single derivation file", ".drv")
 	}
 
-	drv.Outputs = make([]DerivationOutput, len(b.outputs))
-	for i, o := range b.outputs {
-		drv.Outputs[i].Name = o
+	drv.Outputs = slices.Grow(drv.Outputs[:0], len(b.outputs))
+	for _, o := range b.outputs {
+		drv.Outputs = append(drv.Outputs, DerivationOutput{Name: o})
 	}
 	switch {
 	case b.hash != nil:

@@ -159,6 +159,10 @@ func (h Hash) Digest() []byte {
 	return append([]byte(nil), h.digest[:h.algorithm.Size()]...)
 }
 
+// CopyDigest copies the digest into dst, like copy, without the
+// allocation that slicing a Hash value's digest costs.
+func (h Hash) CopyDigest(dst []byte) int { return copy(dst, h.digest[:h.algorithm.Size()]) }
+
 // IsZero reports whether h is the zero Hash (no algorithm). A hash whose
 // digest is all zero bytes, as Nix uses for placeholder hashes, is not zero.
 func (h Hash) IsZero() bool { return h.algorithm == 0 }

@@ -146,6 +146,8 @@ func (s *writeStore) AddDerivation(d *builtins.Derivation) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// sd's lists are reused once this returns: the local store writes
+	// the derivation and keeps nothing of it.
 	written, err := ls.AddDerivation(sd.Derivation())
 	if err != nil {
 		return "", err

@@ -228,7 +228,7 @@ func (s *ComputeStore) AddSorted(d *Sorted) (string, error) {
 	} else if m, err = s.hasher.hashModuloSorted(d, false, nil); err != nil {
 		return "", err
 	}
-	m.computed = slices.Clone(d.Outputs)
+	m.outputs, m.computed = slices.Clone(d.Outputs), true
 	s.hasher.remember(drvPath, m)
 	return drvPath, nil
 }

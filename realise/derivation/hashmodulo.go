@@ -1,12 +1,13 @@
 package derivation
 
 import (
-	"github.com/nixl-project/nixl/nixhash"
-
+	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/nixl-project/nixl/nixhash"
 	"github.com/nixl-project/nixl/realise/store"
 )
 
@@ -33,21 +34,24 @@ func FileLoader(dir store.Dir) Loader {
 type ModuloHash struct {
 	// Outputs holds the hash of each output of a fixed-output derivation.
 	Outputs map[string]nixhash.Hash
-	// All is the hash of every output of any other derivation, whose
-	// outputs are named in outputNames (sorted). Names rather than the
-	// derivation's map, so that a memoised hash does not keep the
-	// derivation alive.
-	All         nixhash.Hash
-	outputNames []string
+	// all is the SHA-256 of every output of any other derivation (All).
+	// The memo holds one ModuloHash per derivation evaluated, so it is
+	// kept small: 32 bytes rather than a nixhash.Hash.
+	all [sha256.Size]byte
+	// outputs are the derivation's outputs, sorted by name: their names,
+	// and for a derivation a ComputeStore computed (computed is set) the
+	// paths that DerivationOutputs reports.
+	outputs  []NamedOutput
+	computed bool
 	// Deferred is set when the derivation depends, directly or not, on a
 	// floating content-addressed derivation, so that its output paths are
 	// only known after building.
 	Deferred bool
-	// computed holds the outputs of a derivation a ComputeStore computed
-	// (and nil for one loaded from a file): one map for both, as every
-	// evaluated derivation is entered in it.
-	computed []NamedOutput
 }
+
+// All is the hash of every output of a derivation that is not
+// fixed-output.
+func (m ModuloHash) All() nixhash.Hash { return nixhash.FromSum(nixhash.SHA256, m.all[:]) }
 
 // Output returns the modulo hash of the named output.
 func (m ModuloHash) Output(name string) (nixhash.Hash, bool) {
@@ -55,8 +59,8 @@ func (m ModuloHash) Output(name string) (nixhash.Hash, bool) {
 		h, ok := m.Outputs[name]
 		return h, ok
 	}
-	_, ok := slices.BinarySearch(m.outputNames, name)
-	return m.All, ok
+	_, ok := slices.BinarySearchFunc(m.outputs, name, func(o NamedOutput, name string) int { return strings.Compare(o.Name, name) })
+	return m.All(), ok
 }
 
 // Hasher computes modulo hashes, memoising them by .drv path. It is safe
@@ -65,12 +69,14 @@ type Hasher struct {
 	dir  store.Dir
 	load Loader
 	mu   sync.Mutex
-	memo map[string]ModuloHash
+	// memo holds pointers: the map's slots stay small, and growing it
+	// copies less (an evaluation adds an entry per derivation).
+	memo map[string]*ModuloHash
 }
 
 // NewHasher returns a Hasher that loads input derivations with load.
 func NewHasher(dir store.Dir, load Loader) *Hasher {
-	return &Hasher{dir: dir, load: load, memo: map[string]ModuloHash{}}
+	return &Hasher{dir: dir, load: load, memo: map[string]*ModuloHash{}}
 }
 
 // HashModulo hashes d modulo fixed-output derivations. With maskOutputs the
@@ -86,8 +92,9 @@ func (h *Hasher) HashModulo(d *Derivation, maskOutputs bool) (ModuloHash, error)
 // drvPath, just added, so that derivations depending on it never load it
 // again (Nix's drvHashes).
 func (h *Hasher) remember(drvPath string, m ModuloHash) {
+	p := &m
 	h.mu.Lock()
-	h.memo[drvPath] = m
+	h.memo[drvPath] = p
 	h.mu.Unlock()
 }
 
@@ -95,9 +102,12 @@ func (h *Hasher) remember(drvPath string, m ModuloHash) {
 // drvPath, if any.
 func (h *Hasher) computedOutputs(drvPath string) ([]NamedOutput, bool) {
 	h.mu.Lock()
-	m, ok := h.memo[drvPath]
+	m := h.memo[drvPath]
 	h.mu.Unlock()
-	return m.computed, ok && m.computed != nil
+	if m == nil || !m.computed {
+		return nil, false
+	}
+	return m.outputs, true
 }
 
 // HashModuloPath returns the unmasked modulo hash of the derivation at
@@ -108,10 +118,10 @@ func (h *Hasher) HashModuloPath(drvPath string) (ModuloHash, error) {
 
 func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (ModuloHash, error) {
 	h.mu.Lock()
-	m, ok := h.memo[drvPath]
+	memoised := h.memo[drvPath]
 	h.mu.Unlock()
-	if ok {
-		return m, nil
+	if memoised != nil {
+		return *memoised, nil
 	}
 	if visiting[drvPath] {
 		return ModuloHash{}, fmt.Errorf("derivation '%s' depends on itself", drvPath)
@@ -125,13 +135,11 @@ func (h *Hasher) hashModuloPath(drvPath string, visiting map[string]bool) (Modul
 	if err != nil {
 		return ModuloHash{}, fmt.Errorf("loading input derivation: %w", err)
 	}
-	m, err = h.hashModulo(d, false, visiting)
+	m, err := h.hashModulo(d, false, visiting)
 	if err != nil {
 		return ModuloHash{}, fmt.Errorf("hashing '%s': %w", drvPath, err)
 	}
-	h.mu.Lock()
-	h.memo[drvPath] = m
-	h.mu.Unlock()
+	h.remember(drvPath, m)
 	return m, nil
 }
 
@@ -198,11 +206,9 @@ func (h *Hasher) prepare(d *Sorted, visiting map[string]bool, buf []inputGroup) 
 
 // modulo is the modulo hash of d (not fixed-output), of type typ.
 func (hs *hashing) modulo(d *Sorted, typ Type, maskOutputs bool) ModuloHash {
-	return ModuloHash{
-		outputNames: d.outputNames(),
-		Deferred:    typ == TypeFloating || hs.deferred,
-		All:         d.sumATerm(maskOutputs, hs.inputs),
-	}
+	m := ModuloHash{outputs: d.Outputs, Deferred: typ == TypeFloating || hs.deferred}
+	d.sumATerm(maskOutputs, hs.inputs).CopyDigest(m.all[:])
+	return m
 }
 
 func (h *Hasher) fixedOutputHashes(d *Sorted) (ModuloHash, error) {

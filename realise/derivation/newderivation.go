@@ -107,7 +107,7 @@ func (h *Hasher) setInputAddressed(d *Sorted, buf []inputGroup) (hashing, error)
 	}
 	for i := range d.Outputs {
 		o := &d.Outputs[i]
-		path, err := h.dir.OutputPath(o.Name, m.All, d.Name)
+		path, err := h.dir.OutputPath(o.Name, m.All(), d.Name)
 		if err != nil {
 			return hashing{}, err
 		}

@@ -107,21 +107,6 @@ func (s *Sorted) isOutput(name string) bool {
 	return false
 }
 
-// outputNames are the output names, sorted.
-func (s *Sorted) outputNames() []string {
-	if len(s.Outputs) == 1 && s.Outputs[0].Name == "out" {
-		return onlyOut
-	}
-	names := make([]string, len(s.Outputs))
-	for i := range s.Outputs {
-		names[i] = s.Outputs[i].Name
-	}
-	return names
-}
-
-// onlyOut is the output names of most derivations; it is never changed.
-var onlyOut = []string{"out"}
-
 // Type classifies s as [Derivation.Type] does.
 func (s *Sorted) Type() (Type, error) {
 	if len(s.Outputs) == 0 {

@@ -12,6 +12,7 @@ package evalstore
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/nixl-project/nixl/builtins"
 	"github.com/nixl-project/nixl/eval"
@@ -46,7 +47,13 @@ func (s *Compute) AddText(name, text string, refs []string) (string, error) {
 }
 
 func (s *Compute) AddDerivation(d *builtins.Derivation) (string, error) {
-	sd := ToSorted(d)
+	sd := sortedPool.Get().(*derivation.Sorted)
+	defer func() {
+		clear(sd.Outputs[:cap(sd.Outputs)])
+		*sd = derivation.Sorted{Outputs: sd.Outputs[:0]}
+		sortedPool.Put(sd)
+	}()
+	fillSorted(sd, d)
 	drvPath, err := s.CS.AddSorted(sd)
 	if err != nil {
 		return "", err
@@ -54,6 +61,10 @@ func (s *Compute) AddDerivation(d *builtins.Derivation) (string, error) {
 	SetComputed(d, sd)
 	return drvPath, nil
 }
+
+// sortedPool holds derivation.Sorted values for reuse: the store keeps
+// nothing of one it computed the paths of.
+var sortedPool = sync.Pool{New: func() any { return new(derivation.Sorted) }}
 
 func (s *Compute) DerivationOutputs(drvPath string) ([]builtins.DerivationOutput, error) {
 	outputs, err := s.CS.DerivationOutputs(drvPath)
@@ -98,9 +109,16 @@ func ContentAddressMethod(method string) (store.ContentAddressMethod, error) {
 // ToSorted is d as the realiser's derivation; they share their lists,
 // but for the outputs.
 func ToSorted(d *builtins.Derivation) *derivation.Sorted {
-	sd := &derivation.Sorted{
+	sd := new(derivation.Sorted)
+	fillSorted(sd, d)
+	return sd
+}
+
+// fillSorted makes sd d, reusing the array of sd.Outputs.
+func fillSorted(sd *derivation.Sorted, d *builtins.Derivation) {
+	*sd = derivation.Sorted{
 		Name:      d.Name,
-		Outputs:   make([]derivation.NamedOutput, len(d.Outputs)),
+		Outputs:   sd.Outputs[:0],
 		InputDrvs: d.InputDrvs,
 		InputSrcs: d.InputSrcs,
 		Platform:  d.Platform,
@@ -108,10 +126,9 @@ func ToSorted(d *builtins.Derivation) *derivation.Sorted {
 		Args:      d.Args,
 		Env:       d.Env,
 	}
-	for i, o := range d.Outputs {
-		sd.Outputs[i] = derivation.NamedOutput{Name: o.Name, Output: derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}}
+	for _, o := range d.Outputs {
+		sd.Outputs = append(sd.Outputs, derivation.NamedOutput{Name: o.Name, Output: derivation.Output{Path: o.Path, HashAlgo: o.HashAlgo, Hash: o.Hash}})
 	}
-	return sd
 }
 
 // SetComputed copies into d what adding sd computed: the output paths and
