@@ -200,3 +200,42 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("ReadFile of a non-.drv name: %v", err)
 	}
 }
+
+// appendEscaped skips ahead a word at a time; every byte value at every
+// position of a string, around and across word boundaries, must come out
+// as the plain byte-wise rule writes it.
+func TestAppendEscapedEveryByteEveryPosition(t *testing.T) {
+	reference := func(s string) string {
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; c {
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123")
+	for n := 0; n <= len(base); n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				s := []byte(string(base[:n]))
+				s[pos] = byte(c)
+				if got, want := string(appendEscaped(nil, string(s))), reference(string(s)); got != want {
+					t.Fatalf("appendEscaped(%q) = %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package derivation
 
 import (
+	"encoding/binary"
 	"sync"
+	"unsafe"
 
 	"github.com/nixl-project/nixl/nixhash"
 )
@@ -134,7 +136,16 @@ func appendRaw(b []byte, s string) []byte {
 func appendEscaped(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); i++ {
+	// Eight bytes at a time up to the first word that may hold a byte
+	// to escape: the environment is most of the text, written three
+	// times per evaluated derivation, and rarely needs escaping.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if mayNeedEscape(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c > '\\' || !needsEscape[c] {
 			continue
@@ -154,6 +165,16 @@ func appendEscaped(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// mayNeedEscape reports whether any byte of the word w may be one that
+// appendEscaped escapes: below 0x0e (which holds tab, newline and return),
+// a quote or a backslash. False positives only cost the byte-wise loop.
+func mayNeedEscape(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zeroByte := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	below0e := (w - ones*0x0e) & ^w & highs
+	return below0e|zeroByte(w^(ones*'"'))|zeroByte(w^(ones*'\\')) != 0
 }
 
 // needsEscape marks the bytes appendEscaped escapes, '\\' the largest.
