@@ -496,11 +496,22 @@ func (b *drvBuild) finish() (eval.Value, error) {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())
 	}
 	res := eval.NewAttrsBuilder(1 + len(drv.Outputs))
-	res.AddString("drvPath", eval.StringWithContext(drvPath, eval.NewContext(eval.ContextDrvDeep(drvPath))))
+	res.Add(symDrvPath, eval.StringWithContext(drvPath, eval.NewContext(eval.ContextDrvDeep(drvPath))))
 	for _, o := range drv.Outputs {
-		res.AddString(o.Name, outputString(drvPath, o.Name, o.Path))
+		res.Add(internOutput(o.Name), outputString(drvPath, o.Name, o.Path))
 	}
 	return res.Value(), nil
+}
+
+var symOut = eval.Intern("out")
+
+// internOutput is eval.Intern for an output name, without the symbol
+// table for the usual one.
+func internOutput(name string) eval.Sym {
+	if name == "out" {
+		return symOut
+	}
+	return eval.Intern(name)
 }
 
 // outputString is the value of an output of a derivation: its path, or a

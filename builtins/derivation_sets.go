@@ -67,7 +67,7 @@ func primDerivationSets(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Val
 		}
 		if j == len(names) {
 			names = append(names, name)
-			syms = append(syms, eval.Intern(name))
+			syms = append(syms, internOutput(name))
 		}
 		first = append(first, j)
 	}

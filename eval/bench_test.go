@@ -42,3 +42,12 @@ func benchExpr(b *testing.B, src string, ops int) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*ops), "ns/op-inner")
 }
+
+// BenchmarkListToAttrsElements measures the module-system idiom: sets
+// made with listToAttrs from generated { name; value; } elements (250
+// sets of the same 400 names).
+func BenchmarkListToAttrsElements(b *testing.B) {
+	benchExpr(b, `builtins.foldl' (n: m: n + builtins.length (builtins.attrNames m)) 0 (builtins.genList (m:
+	  builtins.listToAttrs (builtins.genList (o: { name = "opt${toString o}";
+	    value = if builtins.bitAnd (m + o) 3 == 0 then { priority = m; } else { priority = 1000; }; }) 400)) 250)`, 100000)
+}

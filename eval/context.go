@@ -34,7 +34,17 @@ func sortContext(c Context) Context {
 	if isSortedContext(c) {
 		return c
 	}
-	sort.Strings(c)
+	if len(c) <= 8 {
+		// Most contexts are tiny (the outputs of a few derivations),
+		// where sort.Strings costs more than the sorting.
+		for i := 1; i < len(c); i++ {
+			for j := i; j > 0 && c[j] < c[j-1]; j-- {
+				c[j], c[j-1] = c[j-1], c[j]
+			}
+		}
+	} else {
+		sort.Strings(c)
+	}
 	out := c[:1]
 	for _, e := range c[1:] {
 		if e != out[len(out)-1] {
