@@ -135,7 +135,7 @@ func derivationStrict(e *eval.Eval, name string, attrs eval.Attrs) (eval.Value, 
 		if err != nil {
 			return eval.Value{}, err
 		}
-		b.drv.SetEnv("__json", text)
+		b.drv.setEnv("__json", text)
 	}
 	return b.finish()
 }
@@ -229,11 +229,10 @@ func (b *drvBuild) attribute(key string, a *eval.Attr, ignoreNulls bool) error {
 		if err != nil {
 			return err
 		}
-		b.drv.SetEnv("__json", text)
+		b.drv.setEnv("__json", text)
 		return nil
 	}
-	// The attributes come in order, so this keeps Env sorted.
-	b.drv.Env = append(b.drv.Env, EnvVar{key, s})
+	b.drv.setEnv(key, s)
 	switch key {
 	case "builder":
 		b.drv.Builder = s
@@ -480,17 +479,18 @@ func (b *drvBuild) finish() (eval.Value, error) {
 			mode = "nar"
 		}
 		for i, o := range b.outputs {
-			drv.SetEnv(o, hashPlaceholder(o))
+			drv.setEnv(o, hashPlaceholder(o))
 			drv.Outputs[i].HashAlgo = methodPrefix(mode) + algo
 		}
 	default:
 		// The outputs are named after a hash of the derivation with the
 		// output paths (and their variables) left empty.
 		for _, o := range b.outputs {
-			drv.SetEnv(o, "")
+			drv.setEnv(o, "")
 		}
 	}
 
+	drv.sortEnv()
 	drvPath, err := ds.AddDerivation(drv)
 	if err != nil {
 		return eval.Value{}, eval.Errorf(eval.ErrEval, lang.NoPos, "%s", err.Error())

@@ -48,14 +48,22 @@ type DerivationInput = struct {
 // EnvVar is one variable of the builder's environment.
 type EnvVar = struct{ Key, Value string }
 
-// SetEnv sets the variable key, keeping Env sorted.
-func (d *Derivation) SetEnv(key, value string) {
-	i, found := slices.BinarySearchFunc(d.Env, key, func(v EnvVar, key string) int { return strings.Compare(v.Key, key) })
-	if found {
-		d.Env[i].Value = value
-		return
+// setEnv sets the variable key. It appends, and sortEnv puts Env in
+// order.
+func (d *Derivation) setEnv(key, value string) { d.Env = append(d.Env, EnvVar{key, value}) }
+
+// sortEnv sorts Env by key after setEnv; of a key set twice the later
+// value counts, as in a map.
+func (d *Derivation) sortEnv() {
+	slices.SortStableFunc(d.Env, func(a, b EnvVar) int { return strings.Compare(a.Key, b.Key) })
+	out := d.Env[:0]
+	for i, v := range d.Env {
+		if i+1 < len(d.Env) && d.Env[i+1].Key == v.Key {
+			continue
+		}
+		out = append(out, v)
 	}
-	d.Env = slices.Insert(d.Env, i, EnvVar{key, value})
+	d.Env = out
 }
 
 // DerivationOutput is one output, in the three fields of a .drv file.

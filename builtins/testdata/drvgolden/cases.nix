@@ -31,6 +31,15 @@ in
     unicode = "λ ✓";
   };
 
+  # Attributes named like outputs: the output's variable replaces them.
+  outputNamedAttrs = mk {
+    name = "output-named-attrs";
+    outputs = [ "out" "dev" ];
+    out = "given";
+    dev = "given too";
+    zz = "after the outputs";
+  };
+
   chain = mk {
     name = "chain";
     args = [ "-c" "cat ${hello}/x ${split.dev}/y > $out" ];
