@@ -23,6 +23,16 @@ var derivationSets = &eval.PrimOp{Name: "derivation", Arity: 2, Params: []string
 
 var (
 	drvGetAttrOp = &eval.PrimOp{Name: "getAttr", Arity: 2, Params: []string{"s", "set"}, Fn: primGetAttr, NoTrace: true}
+	// drvPathOp and outPathOp are getAttr "drvPath" and getAttr "out": a
+	// one-argument application is 32 bytes smaller than a two-argument one.
+	drvPathOp = &eval.PrimOp{Name: "getAttr", Arity: 1, Params: []string{"set"}, NoTrace: true,
+		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
+			return primGetAttr(e, []eval.Value{strDrvPath, args[0]}, pos)
+		}}
+	outPathOp = &eval.PrimOp{Name: "getAttr", Arity: 1, Params: []string{"set"}, NoTrace: true,
+		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
+			return primGetAttr(e, []eval.Value{strOut, args[0]}, pos)
+		}}
 	drvStrictOp  = &eval.PrimOp{Name: "derivationStrict", Arity: 1, Params: []string{"attrs"}, Fn: primDerivationStrict}
 
 	symDrvAll        = eval.Intern("all")
@@ -32,6 +42,7 @@ var (
 	symDrvType       = eval.Intern("type")
 	symDrvOutputName = eval.Intern("outputName")
 	strDrvPath       = eval.String("drvPath")
+	strOut           = eval.String("out")
 	strDerivation    = eval.String("derivation")
 )
 
@@ -73,15 +84,19 @@ func primDerivationSets(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Val
 	}
 
 	strict := eval.NewApp(eval.PrimOpValue(drvStrictOp), drvAttrs)
-	drvPath := eval.NewApp2(eval.PrimOpValue(drvGetAttrOp), strDrvPath, strict)
+	drvPath := eval.NewApp(eval.PrimOpValue(drvPathOp), strict)
 	all := make([]eval.Value, len(outputs))
 	sets := make([]eval.Attrs, len(names))
 	for k, name := range names {
 		nameValue := eval.String(name)
+		outPath := eval.NewApp(eval.PrimOpValue(outPathOp), strict)
+		if name != "out" {
+			outPath = eval.NewApp2(eval.PrimOpValue(drvGetAttrOp), nameValue, strict)
+		}
 		// Highest precedence first: SortAttrs keeps the first of a name.
 		var buf [10]eval.Attr
 		overlay := append(buf[:0],
-			eval.NewAttr(symDrvOutPath, eval.NewApp2(eval.PrimOpValue(drvGetAttrOp), nameValue, strict), lang.NoPos),
+			eval.NewAttr(symDrvOutPath, outPath, lang.NoPos),
 			eval.NewAttr(symDrvPath, drvPath, lang.NoPos),
 			eval.NewAttr(symDrvType, strDerivation, lang.NoPos),
 			eval.NewAttr(symDrvOutputName, nameValue, lang.NoPos),

@@ -110,6 +110,12 @@ func (b *ContextBuilder) Add(c Context) {
 			b.elems = append(b.elems, b.single...)
 			b.single = nil
 		}
+		if n := len(b.elems) + len(c); n > cap(b.elems) {
+			// Doubling: append grows big slices by a quarter, which
+			// made a context collected from 10,000 strings cost five
+			// times its size in copies.
+			b.elems = append(make(Context, 0, max(2*cap(b.elems), n)), b.elems...)
+		}
 		b.elems = append(b.elems, c...)
 	}
 }
