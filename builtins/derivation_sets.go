@@ -33,7 +33,7 @@ var (
 		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
 			return primGetAttr(e, []eval.Value{strOut, args[0]}, pos)
 		}}
-	drvStrictOp  = &eval.PrimOp{Name: "derivationStrict", Arity: 1, Params: []string{"attrs"}, Fn: primDerivationStrict}
+	drvStrictOp = &eval.PrimOp{Name: "derivationStrict", Arity: 1, Params: []string{"attrs"}, Fn: primDerivationStrict}
 
 	symDrvAll        = eval.Intern("all")
 	symDrvAttrs      = eval.Intern("drvAttrs")
