@@ -144,12 +144,19 @@ func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 			num = r
 			continue
 		}
-		s, sctx, err := e.CoerceToString(v, c.partPos[i], CoerceOptions{
-			CopyToStore:   firstKind == KindString,
-			CanonicalPath: i != 0 || c.forceString,
-		}, "while evaluating a path segment")
-		if err != nil {
-			return Value{}, err
+		var s string
+		var sctx Context
+		if v.k == KindString && v.f&flagContext == 0 {
+			s = v.Str() // the usual piece, without the call
+		} else {
+			var err error
+			s, sctx, err = e.CoerceToString(v, c.partPos[i], CoerceOptions{
+				CopyToStore:   firstKind == KindString,
+				CanonicalPath: i != 0 || c.forceString,
+			}, "while evaluating a path segment")
+			if err != nil {
+				return Value{}, err
+			}
 		}
 		if n := total + len(s); n >= sizeCheckFrom {
 			if err := e.CheckStringSize(n, c.p); err != nil {
