@@ -34,7 +34,7 @@ func TestGCPace(t *testing.T) {
 // The headroom doubles while collections take more than 30% of the CPU,
 // up to gcMaxHeadroom (twice the base), and halves back below 10%.
 func TestGCAdaptHeadroom(t *testing.T) {
-	const base = 48 << 20
+	const base = gcHeadroom
 	h := uint64(base)
 	for _, step := range []struct {
 		gcShare float64
