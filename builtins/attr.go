@@ -42,7 +42,7 @@ func primAttrNames(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, e
 	}
 	out := make([]eval.Value, len(attrs))
 	for i := range attrs {
-		out[i] = eval.String(attrs[i].Name.String())
+		out[i] = eval.SymString(attrs[i].Name)
 	}
 	slices.SortFunc(out, func(a, b eval.Value) int { return strings.Compare(a.Str(), b.Str()) })
 	return eval.List(out), nil
@@ -76,7 +76,7 @@ func missingAttr(name, ctx string) error {
 }
 
 func primGetAttr(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	name, err := e.ForceStringNoCtx(args[0], noPos, argCtx(0, "getAttr"))
+	sym, name, err := e.ForceAttrName(args[0], noPos, argCtx(0, "getAttr"))
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -84,7 +84,7 @@ func primGetAttr(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 	if err != nil {
 		return eval.Value{}, err
 	}
-	a := attrs.Get(eval.Intern(name))
+	a := attrs.Get(sym)
 	if a == nil {
 		return eval.Value{}, missingAttr(name, "in the attribute set under consideration")
 	}
@@ -95,7 +95,7 @@ func primGetAttr(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 }
 
 func primHasAttr(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-	name, err := e.ForceStringNoCtx(args[0], noPos, argCtx(0, "hasAttr"))
+	sym, _, err := e.ForceAttrName(args[0], noPos, argCtx(0, "hasAttr"))
 	if err != nil {
 		return eval.Value{}, err
 	}
@@ -103,7 +103,7 @@ func primHasAttr(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 	if err != nil {
 		return eval.Value{}, err
 	}
-	return eval.Bool(attrs.Get(eval.Intern(name)) != nil), nil
+	return eval.Bool(attrs.Get(sym) != nil), nil
 }
 
 func primRemoveAttrs(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
@@ -223,11 +223,11 @@ func primListToAttrs(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value,
 		if n == nil {
 			return eval.Value{}, missingAttr("name", pair)
 		}
-		name, err := e.ForceStringNoCtx(n.Value, n.Pos(), "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs")
+		sym, _, err := e.ForceAttrName(n.Value, n.Pos(), "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs")
 		if err != nil {
 			return eval.Value{}, err
 		}
-		out[i] = eval.NewAttr(eval.Intern(name), xs[i], noPos)
+		out[i] = eval.NewAttr(sym, xs[i], noPos)
 	}
 	// ... then, for the first occurrence of each name, its value.
 	out = eval.SortAttrs(out)
@@ -250,7 +250,7 @@ func primMapAttrs(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 	f := args[0]
 	out := make(eval.Attrs, len(attrs))
 	for i := range attrs {
-		name := eval.String(attrs[i].Name.String())
+		name := eval.SymString(attrs[i].Name)
 		out[i] = eval.NewAttr(attrs[i].Name, eval.NewApp2(f, name, attrs[i].Value), noPos)
 	}
 	return eval.AttrsValue(out), nil
@@ -310,7 +310,7 @@ func primZipAttrsWith(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value
 	out := make(eval.Attrs, len(items))
 	for k, it := range items {
 		list := eval.List(vals[it.start : it.start+it.len : it.start+it.len])
-		out[k] = eval.NewAttr(it.name, eval.NewApp2(f, eval.String(it.name.String()), list), noPos)
+		out[k] = eval.NewAttr(it.name, eval.NewApp2(f, eval.SymString(it.name), list), noPos)
 	}
 	return eval.AttrsValue(eval.SortAttrs(out)), nil
 }

@@ -89,11 +89,10 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 		if nv.k == KindNull {
 			continue
 		}
-		name, err := e.ForceStringNoCtx(nv, d.p, "while evaluating the name of a dynamic attribute")
+		sym, name, err := e.ForceAttrName(nv, d.p, "while evaluating the name of a dynamic attribute")
 		if err != nil {
 			return Value{}, err
 		}
-		sym := Intern(name)
 		if old := attrs.Get(sym); old != nil {
 			return Value{}, Errorf(ErrEval, d.p, "dynamic attribute '%s' already defined at %s", name, e.fset.Position(old.Pos()))
 		}
@@ -153,11 +152,8 @@ func (e *Eval) attrName(k *attrKey, env *Env) (Sym, error) {
 	if err != nil {
 		return 0, err
 	}
-	s, err := e.ForceStringNoCtx(v, k.dyn.pos(), "while evaluating an attribute name")
-	if err != nil {
-		return 0, err
-	}
-	return Intern(s), nil
+	sym, _, err := e.ForceAttrName(v, k.dyn.pos(), "while evaluating an attribute name")
+	return sym, err
 }
 
 // selectCode is e.a.b, optionally with `or default`.

@@ -93,6 +93,23 @@ func (e *Eval) ForceString(v Value, pos lang.Pos, ctx string) (string, Context, 
 	return v.Str(), v.Context(), nil
 }
 
+// ForceAttrName forces v to a string without context, as
+// ForceStringNoCtx, and returns it with its symbol: directly for a string
+// attrNames made (SymString), interned otherwise.
+func (e *Eval) ForceAttrName(v Value, pos lang.Pos, ctx string) (Sym, string, error) {
+	if err := e.ForceAt(&v, pos); err != nil {
+		return 0, "", err // as ForceStringNoCtx: no frame for the forcing
+	}
+	if sym, ok := SymOf(v); ok {
+		return sym, v.Str(), nil
+	}
+	s, err := e.ForceStringNoCtx(v, pos, ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	return Intern(s), s, nil
+}
+
 // ForceStringNoCtx forces v to a string that must not refer to store paths.
 func (e *Eval) ForceStringNoCtx(v Value, pos lang.Pos, ctx string) (string, error) {
 	if err := e.forceKind(&v, KindString, "a string", pos, ctx); err != nil {

@@ -1,6 +1,9 @@
 package eval
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Sym is an interned attribute or variable name. Attribute sets are sorted
 // by Sym, so lookups compare integers, not strings.
@@ -10,7 +13,8 @@ var symtab = struct {
 	sync.RWMutex
 	ids   map[string]Sym
 	names []string
-}{ids: map[string]Sym{"": 0}, names: []string{""}}
+	strs  []*ctxString // SymString's values, made on first use
+}{ids: map[string]Sym{"": 0}, names: []string{""}, strs: []*ctxString{nil}}
 
 // Intern returns the symbol for name.
 func Intern(name string) Sym {
@@ -27,8 +31,35 @@ func Intern(name string) Sym {
 	}
 	s = Sym(len(symtab.names))
 	symtab.names = append(symtab.names, name)
+	symtab.strs = append(symtab.strs, nil)
 	symtab.ids[name] = s
 	return s
+}
+
+// SymString is the name of s as a string value that remembers s:
+// attrNames gives these, and selecting by one (set.${name}) skips
+// interning the name again.
+func SymString(s Sym) Value {
+	symtab.RLock()
+	cs := symtab.strs[s]
+	symtab.RUnlock()
+	if cs == nil {
+		symtab.Lock()
+		if cs = symtab.strs[s]; cs == nil {
+			cs = &ctxString{s: symtab.names[s], sym: s}
+			symtab.strs[s] = cs
+		}
+		symtab.Unlock()
+	}
+	return Value{k: KindString, f: flagSym, n: uint64(len(cs.s)), p: unsafe.Pointer(cs)}
+}
+
+// SymOf is the symbol of a string made by SymString.
+func SymOf(v Value) (Sym, bool) {
+	if v.k == KindString && v.f&flagSym != 0 {
+		return (*ctxString)(v.p).sym, true
+	}
+	return 0, false
 }
 
 // InternBytes is Intern for a name held in bytes; a name already

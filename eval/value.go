@@ -48,6 +48,10 @@ const (
 	// flagLazyUpdate marks a set that is a lazyUpdate (attrs_lazy.go):
 	// p points to the update, n is 0.
 	flagLazyUpdate = 4
+	// flagSym marks a string that is a symbol's name (SymString): p
+	// points to the symbol's ctxString, without context, so that
+	// selecting an attribute by the string needs no interning.
+	flagSym = 8
 )
 
 // ctxString is a string with a context, pointed to by string values that
@@ -55,6 +59,7 @@ const (
 type ctxString struct {
 	s   string
 	ctx Context
+	sym Sym // for a flagSym string
 }
 
 var (
@@ -130,7 +135,7 @@ func (v Value) FloatValue() float64 { return math.Float64frombits(v.n) }
 
 // Str returns the text of a string or path value.
 func (v Value) Str() string {
-	if v.f&flagContext != 0 {
+	if v.f&(flagContext|flagSym) != 0 {
 		return (*ctxString)(v.p).s
 	}
 	return unsafe.String((*byte)(v.p), int(v.n))
