@@ -21,7 +21,7 @@ var listBuiltins = []builtin{
 		doc: "Returns the first element of list, evaluated. It is an error if list is empty; compare with `[ ]` first when it may be."},
 	{name: "tail", forcesFirst: true, params: []string{"list"}, fn: primTail,
 		doc: "Returns list without its first element; it is an error if list is empty. It copies the rest of the list, so walking a list with repeated tail takes quadratic time: prefer map, filter or foldl'."},
-	{name: "elemAt", params: []string{"xs", "n"}, fn: primElemAt,
+	{name: "elemAt", forcesFirst: true, firstArg: 1, params: []string{"xs", "n"}, fn: primElemAt,
 		doc: "Returns the element of xs at index n, counting from 0. An index outside the list is an error.\n\n    builtins.elemAt [ \"a\" \"b\" ] 1  # \"b\""},
 	{name: "elem", params: []string{"x", "xs"}, fn: primElem,
 		doc: "Whether some element of the list xs is equal (as with ==) to x."},

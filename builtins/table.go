@@ -27,10 +27,11 @@ type builtin struct {
 	// noTrace: errors pass through without a "while calling the '…'
 	// builtin" frame.
 	noTrace bool
-	// forcesFirst: a one-argument builtin whose first act is forcing its
-	// argument at no position, adding nothing to that forcing's errors
-	// (eval.PrimOp.ForcesFirst).
+	// forcesFirst: a builtin whose first act is forcing its argument
+	// firstArg (0 for the first) at no position, adding nothing to that
+	// forcing's errors (eval.PrimOp.ForcesFirst).
 	forcesFirst bool
+	firstArg    int
 }
 
 // table is every builtin, grouped by theme in the files of this package.
@@ -80,7 +81,7 @@ func Builtins(c *Config) []eval.Builtin {
 		if b.constant != nil {
 			v = b.constant(c)
 		} else {
-			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn, NoTrace: b.noTrace, ForcesFirst: b.forcesFirst})
+			v = eval.PrimOpValue(&eval.PrimOp{Name: b.name, Arity: len(b.params), Params: b.params, Doc: b.doc, Fn: b.fn, NoTrace: b.noTrace, ForcesFirst: b.forcesFirst, FirstArg: b.firstArg})
 		}
 		out = append(out, eval.Builtin{Name: b.name, Value: v, Global: b.global})
 	}

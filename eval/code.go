@@ -135,13 +135,57 @@ func (c *strictCallCode) eval(e *Eval, env *Env) (Value, error) {
 	return e.callPrimOp1(c.op, v, c.call.p)
 }
 
-// arg evaluates the argument as forcing its thunk inside the call would.
+// arg evaluates the argument the builtin forces first as forcing its
+// thunk inside the call would.
 func (c *strictCallCode) arg(e *Eval, env *Env) (Value, error) {
-	v, err := e.evalAsThunk(c.call.args[0], env, lang.NoPos)
+	v, err := e.evalAsThunk(c.call.args[c.op.FirstArg], env, lang.NoPos)
 	if err != nil && !c.op.NoTrace {
 		err = addTrace(err, c.call.p, "while calling the '"+c.op.Name+"' builtin")
 	}
 	return v, err
+}
+
+// strictArgsCode is strictCallCode for a builtin of several arguments
+// (builtins.bitAnd (m + o) 3, builtins.elemAt xs (i - 1)): the argument it
+// forces first is evaluated here, the others are passed as callGeneral
+// passes them.
+type strictArgsCode struct {
+	*strictCallCode
+}
+
+func (c *strictArgsCode) eval(e *Eval, env *Env) (Value, error) {
+	v, err := c.arg(e, env)
+	if err != nil {
+		return Value{}, err
+	}
+	n := len(c.call.args)
+	base := len(e.argStack)
+	e.argStack = slices.Grow(e.argStack, n)[:base+n]
+	args := e.argStack[base : base+n : base+n]
+	var fresh [3]*Thunk
+	nfresh := 0
+	for j := range args {
+		if j == c.op.FirstArg {
+			args[j] = v
+			continue
+		}
+		var t *Thunk
+		if args[j], t = mkThunkUncaptured(&c.call.args[j], e, env); t != nil {
+			if nfresh == len(fresh) {
+				t.env.capture()
+			} else {
+				fresh[nfresh] = t
+				nfresh++
+			}
+		}
+	}
+	r, err := e.callPrimOp(c.op, args, c.call.p)
+	for _, t := range fresh[:nfresh] {
+		settle(t)
+	}
+	clear(e.argStack[base : base+n])
+	e.argStack = e.argStack[:base]
+	return r, err
 }
 
 // toStringCode is toString x (interpolations such as "pkg${toString i}"

@@ -162,13 +162,16 @@ func (cp *compiler) expr(x lang.Expr) code {
 		return cp.lambda(x)
 	case *lang.Call:
 		c := &callCode{fn: cp.expr(x.Fn), args: cp.exprs(x.Args), p: x.Start}
-		if op := calledPrimOp(cp.e, c.fn); op != nil && op.ForcesFirst && op.Arity == 1 && len(c.args) == 1 {
+		if op := calledPrimOp(cp.e, c.fn); op != nil && op.ForcesFirst && len(c.args) == op.Arity {
 			strict := &strictCallCode{call: c, op: op}
-			if op.Name == "toString" {
+			switch {
+			case op.Arity == 1 && op.Name == "toString":
 				return &toStringCode{strictCallCode: strict}
-			}
-			if !isThunker(c.args[0]) {
+			case isThunker(c.args[op.FirstArg]):
+			case op.Arity == 1:
 				return strict
+			default:
+				return &strictArgsCode{strictCallCode: strict}
 			}
 		}
 		return c

@@ -48,11 +48,13 @@ type PrimOp struct {
 	// NoTrace leaves out the "while calling the '…' builtin" frame
 	// (addErrorContext adds its own).
 	NoTrace bool
-	// ForcesFirst marks a one-argument builtin whose first act is forcing
-	// its argument at no position, adding nothing to the errors of that
-	// forcing: a call can then evaluate the argument itself instead of
-	// passing a thunk (strictCallCode), with the same result and errors.
+	// ForcesFirst marks a builtin whose first act is forcing its argument
+	// FirstArg (0 for the first) at no position, adding nothing to the
+	// errors of that forcing: a call can then evaluate that argument
+	// itself instead of passing a thunk (strictCallCode), with the same
+	// result and errors.
 	ForcesFirst bool
+	FirstArg    int
 }
 
 // PrimOpApp is a built-in function applied to fewer arguments than it takes.
