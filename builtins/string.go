@@ -23,7 +23,7 @@ var stringBuiltins = []builtin{
 	{name: "stringLength", forcesFirst: true, params: []string{"e"}, fn: primStringLength,
 		doc: "The length of the string e in bytes (not characters). e may also be anything that string " +
 			"interpolation accepts, such as a path (copied to the store first) or a derivation."},
-	{name: "substring", params: []string{"start", "len", "s"}, fn: primSubstring,
+	{name: "substring", forcesFirst: true, params: []string{"start", "len", "s"}, fn: primSubstring,
 		doc: "The part of s that begins at byte offset start (counting from 0) and is len bytes long. " +
 			"It is cut short at the end of s, and is empty if start lies beyond the end; a negative len " +
 			"means \"up to the end\". start must not be negative. The result keeps the context of s, " +
@@ -32,7 +32,7 @@ var stringBuiltins = []builtin{
 		doc: "Joins the strings of list, putting separator between each two of them: " +
 			"`concatStringsSep \", \" [ \"a\" \"b\" ]` is \"a, b\". The elements may be anything string " +
 			"interpolation accepts."},
-	{name: "replaceStrings", params: []string{"from", "to", "s"}, fn: primReplaceStrings,
+	{name: "replaceStrings", forcesFirst: true, params: []string{"from", "to", "s"}, fn: primReplaceStrings,
 		doc: "Scans s from left to right and, wherever one of the strings of the list from occurs, puts the " +
 			"string at the same index of the list to in its place (the first one in from wins when several " +
 			"occur at the same spot). Replaced text is not scanned again. An empty string in from matches " +
