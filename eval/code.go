@@ -204,20 +204,33 @@ func (c *toStringCode) intArg(env *Env) (int64, bool) {
 }
 
 func (c *toStringCode) eval(e *Eval, env *Env) (Value, error) {
+	n, isInt, v, err := c.intOrValue(e, env)
+	if err != nil || !isInt {
+		return v, err
+	}
+	return String(strconv.FormatInt(n, 10)), nil
+}
+
+// intOrValue evaluates the call as eval does, but returns an integer
+// argument as it is, for the caller to format (an interpolation writes
+// its digits straight into the string it builds).
+func (c *toStringCode) intOrValue(e *Eval, env *Env) (int64, bool, Value, error) {
 	if n, ok := c.intArg(env); ok {
-		return String(strconv.FormatInt(n, 10)), nil
+		return n, true, Value{}, nil
 	}
 	if isThunker(c.call.args[0]) {
-		return c.call.eval(e, env)
+		v, err := c.call.eval(e, env)
+		return 0, false, v, err
 	}
 	v, err := c.arg(e, env)
 	if err != nil {
-		return Value{}, err
+		return 0, false, Value{}, err
 	}
 	if v.k == KindInt {
-		return String(strconv.FormatInt(v.IntValue(), 10)), nil
+		return v.IntValue(), true, Value{}, nil
 	}
-	return e.callPrimOp1(c.op, v, c.call.p)
+	v, err = e.callPrimOp1(c.op, v, c.call.p)
+	return 0, false, v, err
 }
 
 // primOpCode is builtins.NAME for a primop, found when compiling. It is

@@ -100,8 +100,18 @@ func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 	firstKind := KindString
 	var num Value
 	for i, part := range c.parts {
+		var v Value
 		if ts, ok := part.(*toStringCode); ok && i > 0 && firstKind == KindString {
-			if n, ok := ts.intArg(env); ok {
+			// toString of an integer: its digits go into e.digits, not
+			// into a string of their own.
+			n, isInt, r, err := ts.intOrValue(e, env)
+			if err != nil {
+				if !c.forceString {
+					err = addTrace(err, c.partPos[i], "in an operand of '+'")
+				}
+				return Value{}, err
+			}
+			if isInt {
 				start := len(e.digits)
 				e.digits = strconv.AppendInt(e.digits, n, 10)
 				d := e.digits[start:]
@@ -114,9 +124,8 @@ func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 				total += len(d)
 				continue
 			}
-		}
-		var v Value
-		if i == 0 && first.k != KindInvalid {
+			v = r
+		} else if i == 0 && first.k != KindInvalid {
 			v = first
 		} else {
 			var err error
