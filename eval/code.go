@@ -158,33 +158,18 @@ func (c *strictArgsCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	n := len(c.call.args)
-	base := len(e.argStack)
-	e.argStack = slices.Grow(e.argStack, n)[:base+n]
-	args := e.argStack[base : base+n : base+n]
-	var fresh [3]*Thunk
-	nfresh := 0
+	args, base := e.pushArgs(len(c.call.args))
+	var lazy lazyArgs
 	for j := range args {
 		if j == c.op.FirstArg {
 			args[j] = v
-			continue
-		}
-		var t *Thunk
-		if args[j], t = mkThunkUncaptured(&c.call.args[j], e, env); t != nil {
-			if nfresh == len(fresh) {
-				t.env.capture()
-			} else {
-				fresh[nfresh] = t
-				nfresh++
-			}
+		} else {
+			lazy.set(&args[j], &c.call.args[j], e, env)
 		}
 	}
 	r, err := e.callPrimOp(c.op, args, c.call.p)
-	for _, t := range fresh[:nfresh] {
-		settle(t)
-	}
-	clear(e.argStack[base : base+n])
-	e.argStack = e.argStack[:base]
+	lazy.settle()
+	e.popArgs(base)
 	return r, err
 }
 
@@ -619,35 +604,60 @@ func (c *callCode) callGeneral(e *Eval, env *Env, fn Value) (Value, error) {
 		}
 		return fn, nil
 	}
-	n := len(c.args) - i
-	base := len(e.argStack)
-	e.argStack = slices.Grow(e.argStack, n)[:base+n]
-	args := e.argStack[base : base+n : base+n]
-	// The thunks of a builtin's arguments capture env only if they are
-	// still pending when the call returns (kept for later): a builtin
-	// that forced them (most do) leaves env free to be recycled.
-	var fresh [4]*Thunk
-	nfresh := 0
+	args, base := e.pushArgs(len(c.args) - i)
+	var lazy lazyArgs
 	for j := range args {
-		if nfresh < len(fresh) {
-			var t *Thunk
-			if args[j], t = mkThunkUncaptured(&c.args[i+j], e, env); t != nil {
-				fresh[nfresh] = t
-				nfresh++
-			}
-		} else {
-			args[j] = mkThunk(&c.args[i+j], e, env)
-		}
+		lazy.set(&args[j], &c.args[i+j], e, env)
 	}
 	r, err := e.CallFunction(fn, args, c.p)
-	for _, t := range fresh[:nfresh] {
+	lazy.settle()
+	e.popArgs(base)
+	return r, err
+}
+
+// pushArgs makes room for n arguments of a call on the argument stack
+// (a slice of a local would escape).
+func (e *Eval) pushArgs(n int) (args []Value, base int) {
+	base = len(e.argStack)
+	e.argStack = slices.Grow(e.argStack, n)[:base+n]
+	return e.argStack[base : base+n : base+n], base
+}
+
+// popArgs takes the arguments pushArgs made room for off the stack.
+// Nested calls leave the stack as long as they found it, though perhaps
+// moved; the slots are cleared so as not to keep values.
+func (e *Eval) popArgs(base int) {
+	clear(e.argStack[base:])
+	e.argStack = e.argStack[:base]
+}
+
+// lazyArgs makes the lazy arguments of a builtin call. Their thunks
+// capture the scope only if still pending when the call returns (kept
+// for later): a builtin that forced them (most do) leaves the scope free
+// to be recycled.
+type lazyArgs struct {
+	fresh  [4]*Thunk
+	nfresh int
+}
+
+// set sets *arg to the lazy value of *c in env.
+func (l *lazyArgs) set(arg *Value, c *code, e *Eval, env *Env) {
+	if l.nfresh == len(l.fresh) {
+		*arg = mkThunk(c, e, env)
+		return
+	}
+	var t *Thunk
+	if *arg, t = mkThunkUncaptured(c, e, env); t != nil {
+		l.fresh[l.nfresh] = t
+		l.nfresh++
+	}
+}
+
+// settle marks the scope of the thunks still pending captured.
+func (l *lazyArgs) settle() {
+	for _, t := range l.fresh[:l.nfresh] {
 		settle(t)
 	}
-	// Nested calls leave the stack as long as they found it, though
-	// perhaps moved; the slots are cleared so as not to keep values.
-	clear(e.argStack[base : base+n])
-	e.argStack = e.argStack[:base]
-	return r, err
 }
 
 // listCode is [ … ].
