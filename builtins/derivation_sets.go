@@ -25,14 +25,8 @@ var (
 	drvGetAttrOp = &eval.PrimOp{Name: "getAttr", Arity: 2, Params: []string{"s", "set"}, Fn: primGetAttr, NoTrace: true}
 	// drvPathOp and outPathOp are getAttr "drvPath" and getAttr "out": a
 	// one-argument application is 32 bytes smaller than a two-argument one.
-	drvPathOp = &eval.PrimOp{Name: "getAttr", Arity: 1, Params: []string{"set"}, NoTrace: true,
-		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-			return primGetAttr(e, []eval.Value{strDrvPath, args[0]}, pos)
-		}}
-	outPathOp = &eval.PrimOp{Name: "getAttr", Arity: 1, Params: []string{"set"}, NoTrace: true,
-		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
-			return primGetAttr(e, []eval.Value{strOut, args[0]}, pos)
-		}}
+	drvPathOp   = getAttrOf(eval.String("drvPath"))
+	outPathOp   = getAttrOf(eval.String("out"))
 	drvStrictOp = &eval.PrimOp{Name: "derivationStrict", Arity: 1, Params: []string{"attrs"}, Fn: primDerivationStrict}
 
 	symDrvAll        = eval.Intern("all")
@@ -41,10 +35,16 @@ var (
 	symDrvOutPath    = eval.Intern("outPath")
 	symDrvType       = eval.Intern("type")
 	symDrvOutputName = eval.Intern("outputName")
-	strDrvPath       = eval.String("drvPath")
-	strOut           = eval.String("out")
 	strDerivation    = eval.String("derivation")
 )
+
+// getAttrOf is getAttr name as a one-argument builtin.
+func getAttrOf(name eval.Value) *eval.PrimOp {
+	return &eval.PrimOp{Name: "getAttr", Arity: 1, Params: []string{"set"}, NoTrace: true,
+		Fn: func(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
+			return primGetAttr(e, []eval.Value{name, args[0]}, pos)
+		}}
+}
 
 func primDerivationSets(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error) {
 	drvAttrs := args[0]

@@ -226,26 +226,20 @@ func (e *Eval) callPrimOp(op *PrimOp, args []Value, pos lang.Pos) (Value, error)
 	return r, nil
 }
 
-// pushArg puts v on the argument stack and returns it as a one-element
-// argument list (a slice of a local would escape), with the stack's
-// height to give to popArg after the call.
+// pushArg puts v on the argument stack (pushArgs) and returns it as a
+// one-element argument list, with the stack's height to give to popArgs
+// after the call.
 func (e *Eval) pushArg(v Value) (args []Value, base int) {
-	base = len(e.argStack)
-	e.argStack = append(e.argStack, v)
-	return e.argStack[base : base+1 : base+1], base
-}
-
-// popArg takes the argument pushArg put back off the stack.
-func (e *Eval) popArg(base int) {
-	clear(e.argStack[base : base+1])
-	e.argStack = e.argStack[:base]
+	args, base = e.pushArgs(1)
+	args[0] = v
+	return args, base
 }
 
 // callPrimOp1 calls a one-argument builtin on v.
 func (e *Eval) callPrimOp1(op *PrimOp, v Value, pos lang.Pos) (Value, error) {
 	args, base := e.pushArg(v)
 	r, err := e.callPrimOp(op, args, pos)
-	e.popArg(base)
+	e.popArgs(base)
 	return r, err
 }
 

@@ -136,7 +136,7 @@ func NewIndexedApps(out []Value, fn Value) {
 func (e *Eval) callIndexed(state Value, pos lang.Pos) (Value, error) {
 	args, base := e.pushArg(Int(int64(state.n)))
 	r, err := e.CallFunction((*indexedSource)(state.p).fn, args, pos)
-	e.popArg(base)
+	e.popArgs(base)
 	return r, err
 }
 

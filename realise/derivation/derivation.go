@@ -112,14 +112,6 @@ func (d *Derivation) Type() (Type, error) {
 
 func errNoOutputs(name string) error { return fmt.Errorf("derivation '%s' has no outputs", name) }
 
-func errMixedOutputs(name string) error {
-	return fmt.Errorf("derivation '%s' mixes output kinds", name)
-}
-
-func errFixedOutputs(name string) error {
-	return fmt.Errorf("fixed-output derivation '%s' must have exactly one output, named \"out\"", name)
-}
-
 // OutputNames returns the output names in sorted order.
 func (d *Derivation) OutputNames() []string {
 	return sortedKeys(d.Outputs)
@@ -144,12 +136,7 @@ func (d *Derivation) NamedOutputs() []NamedOutput {
 // and input derivations, sorted and without duplicates. Output paths are not
 // references, so that a .drv does not keep its outputs alive.
 func (d *Derivation) References() []string {
-	refs := slices.Clone(d.InputSrcs)
-	for p := range d.InputDrvs {
-		refs = append(refs, p)
-	}
-	slices.Sort(refs)
-	return slices.Compact(refs)
+	return d.Sorted().references(nil)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

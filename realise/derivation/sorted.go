@@ -1,6 +1,7 @@
 package derivation
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -115,7 +116,7 @@ func (s *Sorted) Type() (Type, error) {
 	kind := s.Outputs[0].Kind()
 	for _, o := range s.Outputs[1:] {
 		if o.Kind() != kind {
-			return 0, errMixedOutputs(s.Name)
+			return 0, fmt.Errorf("derivation '%s' mixes output kinds", s.Name)
 		}
 	}
 	switch kind {
@@ -127,7 +128,7 @@ func (s *Sorted) Type() (Type, error) {
 		return TypeDeferred, nil
 	}
 	if len(s.Outputs) != 1 || s.Outputs[0].Name != "out" {
-		return 0, errFixedOutputs(s.Name)
+		return 0, fmt.Errorf("fixed-output derivation '%s' must have exactly one output, named \"out\"", s.Name)
 	}
 	return TypeFixedOutput, nil
 }
