@@ -180,6 +180,7 @@ func primCatAttrs(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, er
 	}
 	var out []eval.Value
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		if err := e.ForceAt(&xs[i], noPos); err != nil {
 			return eval.Value{}, err
 		}
@@ -212,6 +213,7 @@ func primListToAttrs(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value,
 	// element set standing in for the value...
 	out := make(eval.Attrs, len(xs))
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		if err := e.ForceAt(&xs[i], noPos); err != nil {
 			return eval.Value{}, err
 		}
@@ -275,6 +277,7 @@ func primZipAttrsWith(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value
 	index := map[eval.Sym]int{}
 	total := 0
 	for i := range sets {
+		eval.PrefetchAhead(sets, i)
 		if err := e.ForceAt(&sets[i], noPos); err != nil {
 			return eval.Value{}, err
 		}

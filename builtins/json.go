@@ -175,6 +175,7 @@ func (j *jsonEncoder) value(slot *eval.Value, pos lang.Pos, copyToStore bool) er
 		j.b = append(j.b, '[')
 		elems := v.ListValue()
 		for i := range elems {
+			eval.PrefetchAhead(elems, i)
 			if i > 0 {
 				j.b = append(j.b, ',')
 			}

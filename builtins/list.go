@@ -132,6 +132,7 @@ func primElem(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
 		return eval.Value{}, err
 	}
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		eq, err := e.Equal(args[0], xs[i], noPos)
 		if err != nil {
 			return eval.Value{}, err
@@ -159,6 +160,7 @@ func primFilter(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, erro
 	// list itself, as in Nix.
 	var out []eval.Value
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		r, err := call1(e, f, xs[i])
 		if err != nil {
 			return eval.Value{}, err
@@ -211,6 +213,7 @@ func primConcatLists(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value,
 func concatLists(e *eval.Eval, lists []eval.Value, ctx string) (eval.Value, error) {
 	n, nonEmpty := 0, -1
 	for i := range lists {
+		eval.PrefetchAhead(lists, i)
 		xs, err := forceListIn(e, &lists[i], ctx)
 		if err != nil {
 			return eval.Value{}, err
@@ -252,6 +255,7 @@ func primConcatMap(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, e
 	results := make([]eval.Value, len(xs))
 	n := 0
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		r, err := call1(e, f, xs[i])
 		if err != nil {
 			return eval.Value{}, err
@@ -288,6 +292,7 @@ func primFoldlStrict(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value,
 		return e.ForceValue(acc)
 	}
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		// CallFunction returns its result evaluated: every step is strict.
 		acc, err = call2(e, op, acc, xs[i])
 		if err != nil {
@@ -336,6 +341,7 @@ func anyOrAll(any bool) Func {
 			return eval.Value{}, err
 		}
 		for i := range xs {
+			eval.PrefetchAhead(xs, i)
 			r, err := call1(e, f, xs[i])
 			if err != nil {
 				return eval.Value{}, err
@@ -371,6 +377,7 @@ func primPartition(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, e
 	all := make([]eval.Value, len(xs))
 	nr, nw := 0, 0
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		if err := e.ForceAt(&xs[i], noPos); err != nil {
 			return eval.Value{}, err
 		}
@@ -418,6 +425,7 @@ func primGroupBy(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, err
 	index := map[eval.Sym]int{}
 	of := make([]int32, len(xs))
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		r, err := call1(e, f, xs[i])
 		if err != nil {
 			return eval.Value{}, err
@@ -472,6 +480,7 @@ func primSort(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error)
 	}
 	out := make([]eval.Value, len(xs))
 	for i := range xs {
+		eval.PrefetchAhead(xs, i)
 		if err := e.ForceAt(&xs[i], noPos); err != nil {
 			return eval.Value{}, err
 		}

@@ -142,6 +142,7 @@ func primConcatStringsSep(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.V
 	parts := make([]string, len(list))
 	size := len(sep) * max(len(list)-1, 0)
 	for i := range list {
+		eval.PrefetchAhead(list, i)
 		s, ctx, err := e.CoerceToString(list[i], lang.NoPos, eval.CoerceOptions{CopyToStore: true},
 			"while evaluating one element of the list of strings to concat passed to builtins.concatStringsSep")
 		if err != nil {

@@ -51,3 +51,14 @@ func BenchmarkListToAttrsElements(b *testing.B) {
 	  builtins.listToAttrs (builtins.genList (o: { name = "opt${toString o}";
 	    value = if builtins.bitAnd (m + o) 3 == 0 then { priority = m; } else { priority = 1000; }; }) 400)) 250)`, 100000)
 }
+
+// BenchmarkFoldScatteredDefinitions measures folding over values made
+// far apart in the heap: each option's definitions come from 500
+// different modules (the merge of modules.nix, smaller).
+func BenchmarkFoldScatteredDefinitions(b *testing.B) {
+	benchExpr(b, `let
+	  modules = builtins.genList (m: builtins.listToAttrs (builtins.genList (o: { name = "o${toString o}";
+	    value = if builtins.bitAnd (m + o) 3 == 0 then { p = m; } else { p = 1000; }; }) 200)) 500;
+	  merged = builtins.zipAttrsWith (name: defs: builtins.foldl' (acc: d: if d.p < acc then d.p else acc) 1000 defs) modules;
+	in builtins.foldl' (acc: name: acc + merged.${name}) 0 (builtins.attrNames merged)`, 100000)
+}

@@ -47,6 +47,7 @@ func (e *Eval) forceDeepAttrs(attrs Attrs, pos lang.Pos, seen map[unsafe.Pointer
 	}
 	defer e.leaveNested()
 	for i := range attrs {
+		PrefetchAttrsAhead(attrs, i)
 		if err := e.forceDeep(&attrs[i].Value, pos, seen); err != nil {
 			return addTrace(err, attrs[i].Pos(), "while evaluating the attribute '"+attrs[i].Name.String()+"'")
 		}
@@ -60,6 +61,7 @@ func (e *Eval) forceDeepElems(elems []Value, pos lang.Pos, seen map[unsafe.Point
 	}
 	defer e.leaveNested()
 	for i := range elems {
+		PrefetchAhead(elems, i)
 		if err := e.forceDeep(&elems[i], pos, seen); err != nil {
 			return addTrace(err, lang.NoPos, fmt.Sprintf("while evaluating list element at index %d", i))
 		}
