@@ -29,8 +29,18 @@ func TestLazyPositionsStayLazy(t *testing.T) {
 		// builtins.NAME is compiled to the primop, and still a thunk here.
 		`{ a = builtins.head; }`: `{ a = <CODE>; }`,
 		`[ builtins.head ]`:      `[ <CODE> ]`,
+		// So is a function until something forces it.
+		`{ f = x: x; g = { a }: a; }`:                  `{ f = <CODE>; g = <CODE>; }`,
+		`[ (x: x) ]`:                                   `[ <CODE> ]`,
+		`let f = x: x; in { inherit f; g = f; }`:       `{ f = <CODE>; g = <CODE>; }`,
+		`let s = { f = x: x; }; in builtins.seq s.f s`: `{ f = <LAMBDA>; }`,
+		`x: x`:          `<LAMBDA>`,
+		`(x: x) (y: y)`: `<LAMBDA>`,
 	} {
 		v, err := e.EvalString("«lazy»", src, "/")
+		if err == nil {
+			err = e.Force(&v) // as nix-instantiate --eval does
+		}
 		if err != nil {
 			t.Fatal(e.Render(err))
 		}

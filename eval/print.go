@@ -179,6 +179,10 @@ func (p *printer) value(slot *Value, depth int) {
 				p.str(" @ " + pos.String())
 			}
 			p.str("»")
+		} else if p.opts.Ambiguous && v.f&flagUnforced != 0 {
+			// A function written where Nix makes a thunk (an attribute,
+			// a list element, an argument) is one to Nix until forced.
+			p.str("<CODE>")
 		} else {
 			p.str("<LAMBDA>")
 		}

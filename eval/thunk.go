@@ -196,6 +196,9 @@ func (f funcCode) pos() lang.Pos                         { return lang.NoPos }
 // Force evaluates *v to weak head normal form, in place.
 func (e *Eval) Force(v *Value) error {
 	if v.k != KindThunk {
+		if v.k == KindLambda {
+			v.f = 0 // forced now (flagUnforced)
+		}
 		return nil
 	}
 	r, err := e.forceThunk(v.thunk(), lang.NoPos)

@@ -41,9 +41,13 @@ type Value struct {
 const (
 	flagContext = 1 // a string with a context
 	// flagUnforced marks a function value that Nix would still hold as an
-	// unevaluated thunk (an argument written as a lambda). It only
-	// matters for the position Nix derives from a value (determinePos),
-	// which an unforced thunk does not have.
+	// unevaluated thunk (a lambda written as an argument, attribute or
+	// list element). It matters for the position Nix derives from a value
+	// (determinePos), which an unforced thunk does not have, and for
+	// printing without forcing (<CODE>). Forcing the slot in place
+	// (ForceAt) clears it. Unlike Nix's thunk, the flag is not shared by
+	// copies: a function forced only through a copy (builtins.seq f …)
+	// still prints as <CODE> through the others.
 	flagUnforced = 2
 	// flagLazyUpdate marks a set that is a lazyUpdate (attrs_lazy.go):
 	// p points to the update, n is 0.
