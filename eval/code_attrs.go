@@ -82,7 +82,13 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 	}
 	for i := range c.dynamic {
 		d := &c.dynamic[i]
-		nv, err := d.name.eval(e, scope)
+		var nv Value
+		var err error
+		if cc, ok := d.name.(*concatCode); ok {
+			nv, err = cc.evalName(e, scope)
+		} else {
+			nv, err = d.name.eval(e, scope)
+		}
 		if err != nil {
 			return Value{}, err
 		}
@@ -148,7 +154,13 @@ func (e *Eval) attrName(k *attrKey, env *Env) (Sym, error) {
 	if k.dyn == nil {
 		return k.sym, nil
 	}
-	v, err := k.dyn.eval(e, env)
+	var v Value
+	var err error
+	if cc, ok := k.dyn.(*concatCode); ok {
+		v, err = cc.evalName(e, env)
+	} else {
+		v, err = k.dyn.eval(e, env)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -82,7 +82,21 @@ func (e *Eval) add(a, b Value, pos lang.Pos) (Value, error) {
 
 func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 	mark := len(e.digits)
-	v, err := c.join(e, env, first)
+	v, err := c.join(e, env, first, false)
+	e.digits = e.digits[:mark]
+	return v, err
+}
+
+// evalName is eval for a value wanted as an attribute name (a dynamic
+// attribute, listToAttrs' name): a string without context comes out as
+// the symbol's own string (SymString), joined in scratch space and
+// interned rather than allocated and then interned.
+func (c *concatCode) evalName(e *Eval, env *Env) (Value, error) {
+	if !c.forceString {
+		return c.eval(e, env)
+	}
+	mark := len(e.digits)
+	v, err := c.join(e, env, Value{}, true)
 	e.digits = e.digits[:mark]
 	return v, err
 }
@@ -92,7 +106,7 @@ func (c *concatCode) concat(e *Eval, env *Env, first Value) (Value, error) {
 // written into e.digits instead of a string of its own. Such a piece is
 // never the first, so the result is always a copy (joinPieces returns a
 // piece as it is only when it is the only one).
-func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
+func (c *concatCode) join(e *Eval, env *Env, first Value, asName bool) (Value, error) {
 	var pieceBuf [8]string
 	pieces := pieceBuf[:0]
 	total := 0
@@ -184,6 +198,13 @@ func (c *concatCode) join(e *Eval, env *Env, first Value) (Value, error) {
 			return Value{}, Errorf(ErrEval, c.p, "a string that refers to a store path cannot be appended to a path")
 		}
 		return Path(CanonPath(joinPieces(pieces, total))), nil
+	}
+	if asName && ctx.empty() {
+		start := len(e.digits)
+		for _, p := range pieces {
+			e.digits = append(e.digits, p...)
+		}
+		return SymString(InternBytes(e.digits[start:])), nil
 	}
 	return StringWithContext(joinPieces(pieces, total), ctx.Context()), nil
 }

@@ -97,7 +97,14 @@ func (e *Eval) ForceString(v Value, pos lang.Pos, ctx string) (string, Context, 
 // ForceStringNoCtx, and returns it with its symbol: directly for a string
 // attrNames made (SymString), interned otherwise.
 func (e *Eval) ForceAttrName(v Value, pos lang.Pos, ctx string) (Sym, string, error) {
-	if err := e.ForceAt(&v, pos); err != nil {
+	if v.k == KindThunk && v.thunk().val.k == KindInvalid {
+		// A pending "name${…}" is joined straight into a symbol.
+		r, err := e.evalThunkAs(v.thunk(), pos, true)
+		if err != nil {
+			return 0, "", err
+		}
+		v = r
+	} else if err := e.ForceAt(&v, pos); err != nil {
 		return 0, "", err // as ForceStringNoCtx: no frame for the forcing
 	}
 	if sym, ok := SymOf(v); ok {

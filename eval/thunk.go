@@ -273,6 +273,13 @@ func (e *Eval) thunkChecks(pos lang.Pos) error {
 }
 
 func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
+	return e.evalThunkAs(t, pos, false)
+}
+
+// evalThunkAs is evalThunk; asName says the value is wanted as an
+// attribute name, and a pending interpolation then makes its string as a
+// symbol's (concatCode.evalName).
+func (e *Eval) evalThunkAs(t *Thunk, pos lang.Pos, asName bool) (Value, error) {
 	if e.checksDue() {
 		if err := e.thunkChecks(pos); err != nil {
 			return Value{}, err
@@ -285,7 +292,12 @@ func (e *Eval) evalThunk(t *Thunk, pos lang.Pos) (Value, error) {
 	var err error
 	switch pending.f >> 6 {
 	case 0:
-		r, err = (*(*code)(pending.p)).eval(e, t.env)
+		c := *(*code)(pending.p)
+		if cc, ok := c.(*concatCode); ok && asName {
+			r, err = cc.evalName(e, t.env)
+		} else {
+			r, err = c.eval(e, t.env)
+		}
 	case appIndexed:
 		r, err = e.callIndexed(pending, pos)
 	default:
