@@ -126,8 +126,41 @@ func (a Attrs) Lexicographic() []*Attr {
 		}
 		return sorted
 	}
-	slices.SortFunc(sorted, func(x, y *Attr) int { return strings.Compare(names[x.Name], names[y.Name]) })
+	// A big set is sorted by the names' first eight bytes, kept beside
+	// the pointers, and only ties compare the names themselves: most
+	// comparisons then read no string (whose bytes are all over the heap).
+	keyed := make([]keyedAttr, len(a))
+	for i := range a {
+		keyed[i] = keyedAttr{key: prefixKey(names[a[i].Name]), attr: &a[i]}
+	}
+	slices.SortFunc(keyed, func(x, y keyedAttr) int {
+		if x.key != y.key {
+			return cmp.Compare(x.key, y.key)
+		}
+		return strings.Compare(names[x.attr.Name], names[y.attr.Name])
+	})
+	for i := range keyed {
+		sorted[i] = keyed[i].attr
+	}
 	return sorted
+}
+
+type keyedAttr struct {
+	key  uint64
+	attr *Attr
+}
+
+// prefixKey is the first eight bytes of s, big-endian, zero-padded: keys
+// compare as the strings do, or equal.
+func prefixKey(s string) uint64 {
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
 }
 
 // AttrsBuilder collects attributes and makes a set.

@@ -46,3 +46,32 @@ func TestAttrsGetSpreads(t *testing.T) {
 		}
 	}
 }
+
+// Lexicographic orders by bytes whatever the names share: prefixes of
+// each other, eight or more equal leading bytes, zero bytes, bytes above
+// 0x7f.
+func TestLexicographicOrder(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	alphabet := []byte{0, 'a', 'b', 0x7f, 0x80, 0xff}
+	for trial := 0; trial < 50; trial++ {
+		seen := map[Sym]bool{}
+		var a Attrs
+		for n := 13 + r.Intn(200); len(a) < n; {
+			name := []byte("sharedprefix"[:r.Intn(13)])
+			for k := r.Intn(4); k > 0; k-- {
+				name = append(name, alphabet[r.Intn(len(alphabet))])
+			}
+			if s := Intern(string(name)); !seen[s] {
+				seen[s] = true
+				a = append(a, Attr{Name: s})
+			}
+		}
+		a = SortAttrs(a)
+		got := a.Lexicographic()
+		for i := 1; i < len(got); i++ {
+			if x, y := got[i-1].Name.String(), got[i].Name.String(); x >= y {
+				t.Fatalf("%q listed before %q", x, y)
+			}
+		}
+	}
+}

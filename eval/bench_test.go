@@ -62,3 +62,10 @@ func BenchmarkFoldScatteredDefinitions(b *testing.B) {
 	  merged = builtins.zipAttrsWith (name: defs: builtins.foldl' (acc: d: if d.p < acc then d.p else acc) 1000 defs) modules;
 	in builtins.foldl' (acc: name: acc + merged.${name}) 0 (builtins.attrNames merged)`, 100000)
 }
+
+// BenchmarkAttrNames measures listing the names of a 50,000-attribute set
+// in lexicographic order (builtins.attrNames sorts by bytes).
+func BenchmarkAttrNames(b *testing.B) {
+	benchExpr(b, `let s = builtins.listToAttrs (builtins.genList (i: { name = "pkg${toString i}"; value = i; }) 50000);
+	  in builtins.foldl' (n: k: n + builtins.length (builtins.attrNames (s // { ${k} = 1; }))) 0 [ "a" "b" "c" "d" "e" "f" "g" "h" ]`, 8*50000)
+}
