@@ -43,10 +43,17 @@ var commands []*command
 
 func register(cmd *command) { commands = append(commands, cmd) }
 
+// evaluates lists the commands that run one evaluation and exit, for
+// which a helper populates the heap ahead (prefault_linux.go).
+var evaluates = map[string]bool{"eval": true, "instantiate": true, "build": true, "check": true}
+
 func main() {
 	// Evaluation recurses deeply (a 1,000,000-deep recursion must work).
 	debug.SetMaxStack(8 << 30)
-	adviseHugePages()
+	hugePages := adviseHugePages() != 0
+	if len(os.Args) > 1 && evaluates[os.Args[1]] {
+		startPrefault(hugePages)
+	}
 	tuneGC()
 	stopProfile := startProfile()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
