@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/nixl-project/nixl/eval"
 	"github.com/nixl-project/nixl/lang"
@@ -41,10 +40,9 @@ func primAttrNames(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, e
 		return eval.Value{}, err
 	}
 	out := make([]eval.Value, len(attrs))
-	for i := range attrs {
-		out[i] = eval.SymString(attrs[i].Name)
+	for i, a := range attrs.Lexicographic() {
+		out[i] = eval.SymString(a.Name)
 	}
-	slices.SortFunc(out, func(a, b eval.Value) int { return strings.Compare(a.Str(), b.Str()) })
 	return eval.List(out), nil
 }
 
@@ -53,18 +51,9 @@ func primAttrValues(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, 
 	if err != nil {
 		return eval.Value{}, err
 	}
-	type named struct {
-		name string
-		i    int
-	}
-	order := make([]named, len(attrs))
-	for i := range attrs {
-		order[i] = named{attrs[i].Name.String(), i}
-	}
-	slices.SortFunc(order, func(a, b named) int { return strings.Compare(a.name, b.name) })
 	out := make([]eval.Value, len(attrs))
-	for k, n := range order {
-		out[k] = attrs[n.i].Value
+	for i, a := range attrs.Lexicographic() {
+		out[i] = a.Value
 	}
 	return eval.List(out), nil
 }
