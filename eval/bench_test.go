@@ -69,3 +69,13 @@ func BenchmarkAttrNames(b *testing.B) {
 	benchExpr(b, `let s = builtins.listToAttrs (builtins.genList (i: { name = "pkg${toString i}"; value = i; }) 50000);
 	  in builtins.foldl' (n: k: n + builtins.length (builtins.attrNames (s // { ${k} = 1; }))) 0 [ "a" "b" "c" "d" "e" "f" "g" "h" ]`, 8*50000)
 }
+
+// BenchmarkMergeSpread measures big // small where the small set's names
+// are spread over the big one (an overlay over a package set): 1,000
+// names over 50,000, merged 30 times.
+func BenchmarkMergeSpread(b *testing.B) {
+	benchExpr(b, `let
+	  s = builtins.listToAttrs (builtins.genList (i: { name = "p${toString i}"; value = i; }) 50000);
+	  small = builtins.listToAttrs (builtins.genList (i: { name = "p${toString (i * 37)}"; value = 0; }) 1000);
+	in builtins.foldl' (n: k: n + (s // small).p37) 0 (builtins.genList (k: k) 30)`, 30)
+}
