@@ -1024,7 +1024,7 @@ type reExec struct {
 	// stop, if set, is asked now and then during a search whether to
 	// give it up (the evaluation was interrupted: a backtracking search
 	// can take exponential time); stopped tells that it did.
-	stop    func() bool
+	stop    interruptible
 	stopped bool
 	// The state sets of matchAll.
 	sim reSim
@@ -1216,7 +1216,7 @@ func (x *reExec) dfs(start int32) {
 	x.push(reFrame{op: frNext, state: start})
 	steps := 0
 	for len(x.frames) > 0 {
-		if steps++; steps&(1<<16-1) == 0 && x.stop != nil && x.stop() {
+		if steps++; steps&(1<<16-1) == 0 && x.stop != nil && x.stop.Interrupted() {
 			x.stopped, x.hasSol = true, false
 			x.frames = x.frames[:0]
 			return
@@ -1340,8 +1340,13 @@ func (p *reProg) findAll(s string) []reMatchResult {
 	return out
 }
 
+// interruptible is what a search asks whether to give up: the
+// evaluator (an interface, not a method value, which would be allocated
+// at every call).
+type interruptible interface{ Interrupted() bool }
+
 // findAllUnless is findAll, given up (with false) when stop says so.
-func (p *reProg) findAllUnless(s string, stop func() bool) ([]reMatchResult, bool) {
+func (p *reProg) findAllUnless(s string, stop interruptible) ([]reMatchResult, bool) {
 	x := newReExec(p, s)
 	x.stop = stop
 	defer x.release()

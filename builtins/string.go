@@ -323,7 +323,7 @@ func primMatch(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 		return eval.Value{}, err
 	}
 	x := newReExec(prog, s)
-	x.stop = e.Interrupted
+	x.stop = e
 	defer x.release()
 	if !x.match() {
 		if x.stopped {
@@ -351,7 +351,7 @@ func primSplit(e *eval.Eval, args []eval.Value, pos lang.Pos) (eval.Value, error
 	if err != nil {
 		return eval.Value{}, err
 	}
-	matches, done := prog.findAllUnless(s, e.Interrupted)
+	matches, done := prog.findAllUnless(s, e)
 	if !done {
 		return eval.Value{}, e.CheckInterrupt(pos)
 	}
