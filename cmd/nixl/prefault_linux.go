@@ -39,7 +39,8 @@ const (
 	prefaultIdleMax   = 5 * time.Millisecond
 )
 
-// startPrefault starts the helper for a command that evaluates, unless
+// startPrefault starts the helper for a command that only evaluates
+// (main's evaluates), unless
 // there is one CPU only, the kernel lacks the advice, or the heap is
 // backed by huge pages (NIXL_HUGEPAGES).
 func startPrefault(hugePages bool) {
