@@ -82,13 +82,7 @@ func (c *attrsCode) eval(e *Eval, env *Env) (Value, error) {
 	}
 	for i := range c.dynamic {
 		d := &c.dynamic[i]
-		var nv Value
-		var err error
-		if cc, ok := d.name.(*concatCode); ok {
-			nv, err = cc.evalName(e, scope)
-		} else {
-			nv, err = d.name.eval(e, scope)
-		}
+		nv, err := evalAsName(d.name, e, scope)
 		if err != nil {
 			return Value{}, err
 		}
@@ -154,18 +148,21 @@ func (e *Eval) attrName(k *attrKey, env *Env) (Sym, error) {
 	if k.dyn == nil {
 		return k.sym, nil
 	}
-	var v Value
-	var err error
-	if cc, ok := k.dyn.(*concatCode); ok {
-		v, err = cc.evalName(e, env)
-	} else {
-		v, err = k.dyn.eval(e, env)
-	}
+	v, err := evalAsName(k.dyn, e, env)
 	if err != nil {
 		return 0, err
 	}
 	sym, _, err := e.ForceAttrName(v, k.dyn.pos(), "while evaluating an attribute name")
 	return sym, err
+}
+
+// evalAsName evaluates the expression of a dynamic attribute name: an
+// interpolation as a name (concatCode.evalName).
+func evalAsName(c code, e *Eval, env *Env) (Value, error) {
+	if cc, ok := c.(*concatCode); ok {
+		return cc.evalName(e, env)
+	}
+	return c.eval(e, env)
 }
 
 // selectCode is e.a.b, optionally with `or default`.
