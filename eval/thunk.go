@@ -295,9 +295,9 @@ func (e *Eval) evalThunkAs(t *Thunk, pos lang.Pos, asName bool) (Value, error) {
 		c := *(*code)(pending.p)
 		if cc, ok := c.(*concatCode); ok && asName {
 			r, err = cc.evalName(e, t.env)
-		} else {
-			r, err = c.eval(e, t.env)
+			break
 		}
+		r, err = c.eval(e, t.env)
 	case appIndexed:
 		r, err = e.callIndexed(pending, pos)
 	default:
