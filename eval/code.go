@@ -477,11 +477,16 @@ func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, addTrace(err, c.x.pos(), "in the left operand of '"+op+"'")
 	}
+	if a.k == KindList && isEmptyList(c.y) {
+		// xs == [ ]: no list to make, nothing to compare but a length.
+		return Bool((a.n == 0) != c.neq), nil
+	}
 	b, err := c.y.eval(e, env)
 	if err != nil {
 		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '"+op+"'")
 	}
-	if a.k == b.k && (a.k == KindInt || a.k == KindBool || a.k == KindNull) {
+	if a.k == b.k && (a.k == KindInt || a.k == KindBool || a.k == KindNull || a.k == KindList && (a.n == 0 || b.n == 0)) {
+		// (Lists are equal to an empty one when they are empty too.)
 		return Bool((a.n == b.n) != c.neq), nil
 	}
 	eq, err := e.Equal(a, b, c.p)
@@ -489,6 +494,12 @@ func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
 		return Value{}, err
 	}
 	return Bool(eq != c.neq), nil
+}
+
+// isEmptyList reports whether c is the literal [ ].
+func isEmptyList(c code) bool {
+	l, ok := c.(*listCode)
+	return ok && len(l.elems) == 0
 }
 
 // lambdaCode is a function; evaluating it makes a closure.
