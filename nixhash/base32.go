@@ -39,6 +39,9 @@ func EncodeBase32(b []byte) string {
 
 // AppendBase32 appends the nixbase32 encoding of b to dst.
 func AppendBase32(dst, b []byte) []byte {
+	if len(b)%5 == 0 {
+		return appendBase32Groups(dst, b)
+	}
 	n := Base32EncodedLen(len(b))
 	for i := range n {
 		// Character i (from the left) holds bits starting at this offset.
@@ -49,6 +52,22 @@ func AppendBase32(dst, b []byte) []byte {
 			v |= uint(b[byteIndex+1]) << (8 - shift)
 		}
 		dst = append(dst, nixBase32Alphabet[v&0x1f])
+	}
+	return dst
+}
+
+// appendBase32Groups is AppendBase32 for a whole number of 5-byte
+// groups (a store path's 20-byte hash is four): each group is 40 bits of
+// the number, eight digits, the most significant group first, so no
+// digit straddles two groups.
+func appendBase32Groups(dst, b []byte) []byte {
+	var out [8]byte
+	for g := len(b) - 5; g >= 0; g -= 5 {
+		v := uint64(b[g]) | uint64(b[g+1])<<8 | uint64(b[g+2])<<16 | uint64(b[g+3])<<24 | uint64(b[g+4])<<32
+		for j := range out {
+			out[j] = nixBase32Alphabet[v>>(35-5*j)&0x1f]
+		}
+		dst = append(dst, out[:]...)
 	}
 	return dst
 }

@@ -66,3 +66,12 @@ func TestDecodeNixBase32Rejects(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAppendBase32StorePathHash encodes a store path's 20-byte hash.
+func BenchmarkAppendBase32StorePathHash(b *testing.B) {
+	digest := bytes.Repeat([]byte{0xa5, 0x3c}, 10)
+	buf := make([]byte, 0, 64)
+	for range b.N {
+		buf = AppendBase32(buf[:0], digest)
+	}
+}
