@@ -7,53 +7,74 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The prefaulter waits for the heap to be big enough, then populates a
-// mapped range step by step, stops where the mapping ends, goes on when
-// it grows, and leaves what is written there alone.
-func TestPrefaulterFollowsTheMapping(t *testing.T) {
-	const mb = 1 << 20
-	region, err := unix.Mmap(-1, 0, 16*mb, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+// The prefaulter populates a region and the next once the first page of
+// the region is touched, leaves the rest alone, goes on as more is
+// touched, and leaves what is written there alone.
+func TestPrefaulterFollowsTheAllocator(t *testing.T) {
+	const mb = prefaultStep
+	region, err := unix.Mmap(-1, 0, 12*mb, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Munmap(region)
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(region)))
-	if populate(base, 4096) == nil {
-		t.Fatal("populating an inaccessible range succeeded")
-	}
-	if err := unix.Mprotect(region[:8*mb], unix.PROT_READ|unix.PROT_WRITE); err != nil {
-		t.Fatal(err)
+	if base%mb != 0 {
+		// Regions are aligned in the heap; start at the first boundary.
+		skip := mb - base%mb
+		region, base = region[skip:], base+skip
 	}
 	if err := populate(base, 4096); err != nil {
 		t.Skipf("SKIPPED: this kernel has no MADV_POPULATE_WRITE (%v); the prefaulter stays off", err)
 	}
-	region[5*mb+3] = 42
-	touched := uintptr(prefaultFrom - 1)
-	p := &prefaulter{cursor: base, touched: func() uintptr { return touched }}
+	p := &prefaulter{start: base, next: base + mb}
 	if got := p.advance(); got != 0 {
-		t.Fatalf("advance populated %d bytes below prefaultFrom", got)
+		t.Fatalf("advance populated %d bytes before anything was touched", got)
 	}
-	touched = prefaultFrom
-	if got := p.advance(); got != 8*mb {
-		t.Fatalf("first advance populated %d bytes, want %d", got, 8*mb)
+	region[mb+100] = 42 // the allocator reaches the second region
+	if got := p.advance(); got != 2*mb {
+		t.Fatalf("advance populated %d bytes, want %d", got, 2*mb)
 	}
-	if resident := residentPages(t, region[:8*mb]); resident != 8*mb/4096 {
-		t.Errorf("%d of %d pages resident after populating", resident, 8*mb/4096)
+	if n := residentPages(t, region[mb:3*mb]); n != 2*mb/4096 {
+		t.Errorf("%d of %d pages resident in the populated regions", n, 2*mb/4096)
 	}
-	if region[5*mb+3] != 42 {
-		t.Error("populating changed memory that was written before")
+	if n := residentPages(t, region[3*mb:8*mb]); n != 0 {
+		t.Errorf("%d pages resident beyond them", n)
 	}
+	if region[mb+100] != 42 {
+		t.Error("populating changed memory written before")
+	}
+	region[5*mb+7*4096] = 1 // a jump: not the next region, so no progress
 	if got := p.advance(); got != 0 {
-		t.Fatalf("advance past the mapping populated %d bytes", got)
+		t.Fatalf("advance populated %d bytes while the next region is untouched", got)
 	}
-	if err := unix.Mprotect(region[8*mb:12*mb], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+	region[3*mb+9*4096] = 1 // not at the region's start
+	if got := p.advance(); got != 4*mb {
+		t.Fatalf("advance populated %d bytes, want %d (two regions, then two more)", got, 4*mb)
+	}
+}
+
+// Once the heap has grown prefaultFar, the prefaulter populates all that
+// is mapped, and stops where the mapping ends.
+func TestPrefaulterPopulatesAllOfABigHeap(t *testing.T) {
+	const mb = 1 << 20
+	region, err := unix.Mmap(-1, 0, 8*mb, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.advance(); got != 4*mb {
-		t.Fatalf("advance after the mapping grew populated %d bytes, want %d", got, 4*mb)
+	defer unix.Munmap(region)
+	if err := unix.Mprotect(region[:4*mb], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		t.Fatal(err)
 	}
-	if resident := residentPages(t, region[12*mb:]); resident != 0 {
-		t.Errorf("%d pages resident beyond the mapping", resident)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(region)))
+	if err := populate(base, 4096); err != nil {
+		t.Skipf("SKIPPED: this kernel has no MADV_POPULATE_WRITE (%v); the prefaulter stays off", err)
+	}
+	p := &prefaulter{start: base - prefaultFar, next: base}
+	if got := p.advance(); got != 4*mb {
+		t.Fatalf("advance populated %d bytes, want the %d mapped", got, 4*mb)
+	}
+	if n := residentPages(t, region[:4*mb]); n != 4*mb/4096 {
+		t.Errorf("%d of %d pages resident", n, 4*mb/4096)
 	}
 }
 
