@@ -115,10 +115,10 @@ func (a Attrs) Lexicographic() []*Attr {
 	names := symtab.names
 	symtab.RUnlock()
 	sorted := make([]*Attr, len(a))
-	for i := range a {
-		sorted[i] = &a[i]
-	}
-	if len(sorted) <= 12 {
+	if len(a) <= 12 {
+		for i := range a {
+			sorted[i] = &a[i]
+		}
 		for i := 1; i < len(sorted); i++ {
 			for j := i; j > 0 && names[sorted[j].Name] < names[sorted[j-1].Name]; j-- {
 				sorted[j], sorted[j-1] = sorted[j-1], sorted[j]

@@ -477,10 +477,6 @@ func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
 	if err != nil {
 		return Value{}, addTrace(err, c.x.pos(), "in the left operand of '"+op+"'")
 	}
-	if a.k == KindList && isEmptyList(c.y) {
-		// xs == [ ]: no list to make, nothing to compare but a length.
-		return Bool((a.n == 0) != c.neq), nil
-	}
 	b, err := c.y.eval(e, env)
 	if err != nil {
 		return Value{}, addTrace(err, c.y.pos(), "in the right operand of '"+op+"'")
@@ -494,12 +490,6 @@ func (c *eqCode) eval(e *Eval, env *Env) (Value, error) {
 		return Value{}, err
 	}
 	return Bool(eq != c.neq), nil
-}
-
-// isEmptyList reports whether c is the literal [ ].
-func isEmptyList(c code) bool {
-	l, ok := c.(*listCode)
-	return ok && len(l.elems) == 0
 }
 
 // lambdaCode is a function; evaluating it makes a closure.
